@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PID 1 of the test initramfs.
+ *
+ * Mounts the pseudo file systems, runs every test listed in the manifest
+ * with a timeout, and prints TAP on the console. A test passes only if it
+ * exits 0 *and* the kernel logged no report (BUG, WARNING, lockdep,
+ * KASAN, UBSAN, kmemleak...) while it ran. Then the machine powers off.
+ *
+ * Manifest lines (/etc/tests.list):  name timeout_seconds argv...
+ * '#' starts a comment. The kernel command line option harness.kvm=MODE
+ * (vhe or nvhe) makes the first checks also verify the KVM mode.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define MANIFEST	"/etc/tests.list"
+#define MAX_TESTS	64
+#define MAX_ARGS	16
+#define OUTPUT_MAX	(256 * 1024)	/* test output kept for the TAP report */
+#define KSFT_SKIP	4
+
+struct test {
+	char *name;
+	int timeout;
+	char *argv[MAX_ARGS + 1];
+};
+
+struct result {
+	bool ok;
+	char reason[128];
+	char *output;		/* test output followed by kernel reports */
+	size_t len;
+};
+
+/* Substrings that mark a kernel report; any of them fails the test. */
+static const char *const report_markers[] = {
+	"WARNING:", "BUG:", "BUG ", "Oops", "Kernel panic", "Call trace:",
+	"UBSAN:", "KASAN", "suspected memory leak", "INFO: ",
+	"possible circular locking", "inconsistent lock state",
+	"list_add corruption", "list_del corruption", "DEBUG_LOCKS_WARN_ON",
+};
+
+static int kmsg_fd = -1;
+
+static void append(struct result *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (r->len + n >= OUTPUT_MAX)
+		return;
+	memcpy(r->output + r->len, line, n);
+	r->len += n;
+	r->output[r->len] = '\0';
+}
+
+static void fail(struct result *r, const char *reason)
+{
+	/* Keep the first reason: it is usually the cause of the rest. */
+	if (r->ok) {
+		r->ok = false;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	}
+}
+
+static bool is_report(const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(report_markers) / sizeof(report_markers[0]); i++)
+		if (strstr(msg, report_markers[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Read the kernel log records printed since the last call. Records that
+ * look like a report fail the result; all of a failing window's records
+ * are kept so the report is readable in the TAP output.
+ */
+static void collect_kernel_reports(struct result *r)
+{
+	char rec[2048];
+	bool reported = false;
+	ssize_t n;
+
+	for (;;) {
+		char *msg;
+
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: keep reading */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		if (is_report(msg)) {
+			reported = true;
+			fail(r, "kernel report");
+		}
+		if (reported)
+			append(r, "kernel: %s", msg);
+	}
+}
+
+static void print_result(int nr, const char *name, struct result *r)
+{
+	char *line, *save = NULL;
+
+	if (r->ok)
+		printf("ok %d - %s\n", nr, name);
+	else
+		printf("not ok %d - %s # %s\n", nr, name, r->reason);
+	for (line = strtok_r(r->output, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("# %s\n", line);
+	fflush(stdout);
+}
+
+static void result_init(struct result *r)
+{
+	r->ok = true;
+	r->reason[0] = '\0';
+	r->len = 0;
+	r->output[0] = '\0';
+}
+
+static void run_child(const struct test *t, int out_fd)
+{
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	setsid();
+	execv(t->argv[0], t->argv);
+	fprintf(stderr, "exec %s: %s\n", t->argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Drain the pipe until the test closes it or the deadline passes. */
+static bool read_output(int fd, struct result *r, time_t deadline)
+{
+	char buf[4096];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		time_t left = deadline - time(NULL);
+
+		if (left <= 0)
+			return false;
+		if (poll(&pfd, 1, left * 1000) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			return true;
+		buf[n] = '\0';
+		append(r, "%s", buf);
+	}
+}
+
+static void judge_exit(int status, struct result *r)
+{
+	char reason[64];
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+		snprintf(reason, sizeof(reason), "skipped: a skip is not a pass");
+	else if (WIFEXITED(status))
+		snprintf(reason, sizeof(reason), "exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(reason, sizeof(reason), "killed by signal %d", WTERMSIG(status));
+	fail(r, reason);
+}
+
+static void run_test(const struct test *t, struct result *r)
+{
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
+		fail(r, "cannot start");
+		return;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		run_child(t, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (!read_output(pipefd[0], r, time(NULL) + t->timeout)) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		append(r, "\ntimed out after %d s\n", t->timeout);
+		fail(r, "timeout");
+	}
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	judge_exit(status, r);
+}
+
+static int parse_manifest(struct test *tests)
+{
+	static char text[16384];
+	char *line, *save = NULL;
+	int fd, n, count = 0;
+
+	fd = open(MANIFEST, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+
+	for (line = strtok_r(text, "\n", &save); line && count < MAX_TESTS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct test *t = &tests[count];
+		char *word, *wsave = NULL;
+		int argc = 0;
+
+		if (strchr(line, '#'))
+			*strchr(line, '#') = '\0';
+		t->name = strtok_r(line, " \t", &wsave);
+		word = strtok_r(NULL, " \t", &wsave);
+		if (!t->name || !word)
+			continue;
+		t->timeout = atoi(word);
+		while (argc < MAX_ARGS && (word = strtok_r(NULL, " \t", &wsave)))
+			t->argv[argc++] = word;
+		t->argv[argc] = NULL;
+		if (argc)
+			count++;
+	}
+	return count;
+}
+
+/* The value of NAME=... on the kernel command line, or NULL. */
+static const char *cmdline_option(const char *name)
+{
+	static char cmdline[4096];
+	char *p;
+	int fd, n;
+
+	fd = open("/proc/cmdline", O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	cmdline[n > 0 ? n : 0] = '\0';
+	p = strstr(cmdline, name);
+	if (!p || p[strlen(name)] != '=')
+		return NULL;
+	p += strlen(name) + 1;
+	p[strcspn(p, " \n")] = '\0';
+	return p;
+}
+
+/* Find the line KVM prints when it comes up, to check the mode it chose. */
+static bool kvm_init_line(char *line, size_t size)
+{
+	char buf[512];
+	FILE *f;
+	bool found = false;
+
+	/* /dev/kmsg was consumed by the boot check; re-read it from the start. */
+	f = fopen("/dev/kmsg", "r");
+	if (!f)
+		return false;
+	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		char *msg = strchr(buf, ';');
+
+		if (msg && strstr(msg, "mode initialized successfully")) {
+			snprintf(line, size, "%s", msg + 1);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void check_kvm(struct result *r)
+{
+	const char *want = cmdline_option("harness.kvm");
+	char line[256] = "";
+
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		fail(r, "/dev/kvm missing");
+		return;
+	}
+	if (!kvm_init_line(line, sizeof(line))) {
+		fail(r, "KVM did not report its mode");
+		return;
+	}
+	append(r, "%s", line);
+	if (!want)
+		return;
+	/* VHE prints "VHE mode ...", nVHE "Hyp mode ...", pKVM "Protected nVHE ...". */
+	if ((!strcmp(want, "vhe") && !strstr(line, "VHE mode")) ||
+	    (!strcmp(want, "nvhe") && !strstr(line, "Hyp mode")))
+		fail(r, "KVM is not in the requested mode");
+}
+
+static void mount_fs(void)
+{
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+}
+
+int main(void)
+{
+	static struct test tests[MAX_TESTS];
+	struct result r = { .output = malloc(OUTPUT_MAX) };
+	int i, count, nr = 0;
+
+	mount_fs();
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	count = parse_manifest(tests);
+
+	printf("TAP version 13\n1..%d\n", count + 2);
+
+	result_init(&r);
+	if (kmsg_fd < 0)
+		fail(&r, "cannot read /dev/kmsg");
+	collect_kernel_reports(&r);
+	print_result(++nr, "kernel boots without reports", &r);
+
+	result_init(&r);
+	check_kvm(&r);
+	print_result(++nr, "kvm initialised", &r);
+
+	for (i = 0; i < count; i++) {
+		result_init(&r);
+		run_test(&tests[i], &r);
+		collect_kernel_reports(&r);
+		print_result(++nr, tests[i].name, &r);
+	}
+
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build the patched kernel out of tree: allnoconfig plus the fragments in
+# kernel-config/, then the Image and the UAPI headers at fixed paths:
+#   build/out/Image            the kernel QEMU boots
+#   build/out/usr/include      installed UAPI headers (selftests, demo VMM)
+# Extra fragments (e.g. a debug one) are passed as arguments.
+. "$(dirname "$0")/lib.sh"
+
+FRAGMENTS=("$TOP/kernel-config/kvm.config" "$@")
+
+# Write .config only when its content changes, so that an unchanged
+# configuration never triggers a rebuild.
+configure() {
+	local tmp=$OBJ/.config.new
+	mkdir -p "$OBJ"
+	"${KMAKE[@]}" KCONFIG_CONFIG=.config.new allnoconfig >/dev/null
+	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
+		.config.new "${FRAGMENTS[@]}" >/dev/null)
+	mv "$OBJ/.config" "$tmp"
+	"${KMAKE[@]}" KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
+	check_fragments "$tmp"
+	if cmp -s "$tmp" "$OBJ/.config.ok"; then
+		rm -f "$tmp"
+	else
+		cp "$tmp" "$OBJ/.config.ok"
+		mv "$tmp" "$OBJ/.config"
+	fi
+}
+
+# Every option a fragment asks for must survive olddefconfig; a silently
+# dropped dependency would otherwise test a different kernel than intended.
+check_fragments() {
+	local config=$1 line bad=0
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$config" ;;
+		"# CONFIG_"*" is not set") ! grep -q "^${line:2:-11}=" "$config" ;;
+		*) continue ;;
+		esac || { printf '  config: %s did not take effect\n' "$line" >&2; bad=1; }
+	done < <(cat "${FRAGMENTS[@]}")
+	return $bad
+}
+
+main() {
+	[ -d "$SRC/.git" ] || die "no work tree; run scripts/apply.sh first"
+	configure
+	"${KMAKE[@]}" Image
+	mkdir -p "$OUT"
+	cp "$OBJ/arch/arm64/boot/Image" "$OUT/Image"
+	"${KMAKE[@]}" headers_install INSTALL_HDR_PATH="$OUT/usr" >/dev/null
+}
+
+main

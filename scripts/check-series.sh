@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Series checks, one result per patch and check:
+#   checkpatch: <patch>   scripts/checkpatch.pl --strict: no error, warning
+#                         or check, except those in patches/checkpatch-exceptions
+#   builds W=1: <patch>   arch/arm64/kvm/ builds after this patch alone with
+#                         no compiler warning the base does not have
+#   sparse                C=2 on arch/arm64/kvm/ at the tip reports nothing
+#                         the base does not
+# The per-patch builds run in a separate worktree (build/bisect) so the main
+# build is never disturbed.
+. "$(dirname "$0")/lib.sh"
+
+EXCEPTIONS=$PATCHES/checkpatch-exceptions
+WT=$BUILD/bisect
+WT_OBJ=$BUILD/obj-bisect
+CACHE=$BUILD/cache
+KVM_DIR=arch/arm64/kvm/
+
+# checkpatch types this patch may trip, from the exceptions file
+# ("patch-file TYPE reason...").
+allowed_types() {
+	[ -f "$EXCEPTIONS" ] || return 0
+	awk -v p="$1" '$1 == p { printf "%s,", $2 }' "$EXCEPTIONS"
+}
+
+checkpatch_one() {
+	local patch=$1 log=$LOGS/checkpatch-$1.log ignore
+	ignore=$(allowed_types "$patch")
+	(cd "$SRC" && ./scripts/checkpatch.pl --strict --no-summary --show-types \
+		${ignore:+--ignore "$ignore"} "$PATCHES/$patch") >"$log" 2>&1 && return 0
+	grep -m1 -E '^(ERROR|WARNING|CHECK):' "$log" || echo "see ${log#"$TOP"/}"
+	return 1
+}
+
+run_checkpatch() {
+	local p why
+	while read -r p; do
+		if why=$(checkpatch_one "$p"); then
+			record PASS "checkpatch: $p"
+		else
+			record FAIL "checkpatch: $p" "$why"
+		fi
+	done < <(series_patches)
+}
+
+wt_make() {
+	make -C "$WT" O="$WT_OBJ" -j"$(nproc)" CC="ccache ${CROSS_COMPILE}gcc" W=1 "$@"
+}
+
+prepare_worktree() {
+	if [ ! -e "$WT/.git" ]; then
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$WT" base
+	fi
+	mkdir -p "$WT_OBJ" "$CACHE"
+	cmp -s "$OBJ/.config.ok" "$WT_OBJ/.config" || cp "$OBJ/.config.ok" "$WT_OBJ/.config"
+	wt_make olddefconfig >/dev/null
+}
+
+# Diagnostics without line and column numbers, so that code moving down a
+# file does not count as a new warning.
+diagnostics() {
+	sed -n -E 's/^([^ :]+):[0-9]+:([0-9]+:)? (warning|error): /\1: \3: /p' "$1" | sort -u
+}
+
+# Build arch/arm64/kvm/ at a commit; print the diagnostics its build shows.
+build_at() {
+	local commit=$1 log=$2
+	git -C "$WT" checkout -q --detach "$commit"
+	wt_make "$KVM_DIR" >"$log" 2>&1
+}
+
+base_diagnostics() {
+	local cache=$CACHE/w1-$(base_version).txt
+	if [ ! -s "$cache" ]; then
+		build_at base "$LOGS/w1-base.log" || die "the base does not build"
+		{ echo "# W=1 diagnostics of the base"; diagnostics "$LOGS/w1-base.log"; } >"$cache"
+	fi
+	cat "$cache"
+}
+
+run_bisect_builds() {
+	local base_diag commit p log new
+	prepare_worktree
+	base_diag=$(base_diagnostics)
+	build_at base "$LOGS/w1-base.log" || die "the base does not build"
+	paste <(git -C "$SRC" rev-list --reverse base..HEAD) <(series_patches) |
+		while IFS=$'\t' read -r commit p; do
+			log=$LOGS/w1-$p.log
+			if ! build_at "$commit" "$log"; then
+				record FAIL "builds W=1: $p" "$(grep -m1 -E 'error:|Error' "$log")"
+				continue
+			fi
+			new=$(comm -13 <(echo "$base_diag") <(diagnostics "$log"))
+			if [ -n "$new" ]; then
+				record FAIL "builds W=1: $p" "new warning: $(head -n1 <<<"$new")"
+			else
+				record PASS "builds W=1: $p"
+			fi
+		done
+}
+
+sparse_report() {
+	wt_make C=2 "$KVM_DIR" 2>&1 | diagnostics /dev/stdin
+}
+
+run_sparse() {
+	local cache=$CACHE/sparse-$(base_version).txt new
+	if [ ! -s "$cache" ]; then
+		build_at base "$LOGS/w1-base.log"
+		{ echo "# sparse on the base"; sparse_report; } >"$cache"
+	fi
+	build_at HEAD "$LOGS/w1-tip.log" || true
+	sparse_report >"$LOGS/sparse-tip.txt"
+	new=$(comm -13 <(sort -u "$cache") "$LOGS/sparse-tip.txt")
+	if [ -n "$new" ]; then
+		printf '%s\n' "$new" >"$LOGS/sparse-new.txt"
+		record FAIL "sparse: $KVM_DIR" "new: $(head -n1 <<<"$new")"
+	else
+		record PASS "sparse: $KVM_DIR"
+	fi
+}
+
+main() {
+	[ -f "$OBJ/.config.ok" ] || die "no kernel configuration; build the kernel first"
+	[ "$(series_patches | wc -l)" -eq "$(git -C "$SRC" rev-list --count base..HEAD)" ] ||
+		die "build/linux holds commits not in patches/: make export first"
+	run_checkpatch
+	run_bisect_builds
+	run_sparse
+}
+
+main

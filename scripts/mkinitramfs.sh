@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Pack an initramfs whose PID 1 is guest/init.c, with the tests of one
+# manifest. Usage: mkinitramfs.sh MANIFEST OUTPUT.cpio.gz
+# Uses the kernel's own gen_init_cpio, so no root is needed for /dev nodes.
+. "$(dirname "$0")/lib.sh"
+
+manifest=$1
+output=$2
+INIT_BIN=$OUT/init
+
+build_init() {
+	"${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror \
+		-o "$INIT_BIN" "$TOP/guest/init.c"
+}
+
+# Map a path inside the guest to the host file that provides it.
+host_file() {
+	case "$1" in
+	/kvm/*) echo "$OUT/selftests/${1#/kvm/}" ;;
+	/demo/*) echo "$OUT/demo/${1#/demo/}" ;;
+	*) die "$manifest: no host file provides $1" ;;
+	esac
+}
+
+# A gen_init_cpio list: directories, device nodes, init, the manifest and
+# every program the manifest runs (with its parent directories).
+cpio_list() {
+	local dir path host
+	printf 'dir /%s 0755 0 0\n' dev proc sys tmp etc bin
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /init $INIT_BIN 0755 0 0"
+	echo "file /etc/tests.list $manifest 0644 0 0"
+	awk '!/^[[:space:]]*#/ && NF >= 3 { print $3 }' "$manifest" | sort -u |
+		while read -r path; do
+			host=$(host_file "$path")
+			[ -x "$host" ] || die "$host is missing (built by the build steps)"
+			dir=$(dirname "$path")
+			while [ "$dir" != / ]; do
+				echo "dir $dir 0755 0 0"
+				dir=$(dirname "$dir")
+			done
+			echo "file $path $host 0755 0 0"
+		done
+}
+
+main() {
+	local list=$output.list
+	[ -x "$OBJ/usr/gen_init_cpio" ] || die "no gen_init_cpio; build the kernel first"
+	build_init
+	# Sorted, "dir" lines come first and a parent before its children.
+	cpio_list | sort -u >"$list"
+	"$OBJ/usr/gen_init_cpio" "$list" | gzip -1 >"$output"
+}
+
+main "$@"
