@@ -44,12 +44,12 @@ write_series() {
 }
 
 main() {
-	local tmp count cover newest
+	local count cover newest
 	[ -d "$SRC/.git" ] || die "no work tree to export"
 	[ -z "$(git -C "$SRC" status --porcelain --untracked-files=no)" ] ||
 		die "build/linux has uncommitted edits; commit them first"
 	count=$(git -C "$SRC" rev-list --count base..HEAD)
-	tmp=$(mktemp -d)
+	tmp=$(mktemp -d)	# global: the EXIT trap outlives main
 	trap 'rm -rf "$tmp"' EXIT
 	[ "$count" -eq 0 ] || format_patches "$tmp" "$count"
 	cover=$tmp/0000-cover-letter.patch
