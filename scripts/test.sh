@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MODES=(vhe nvhe)
-STEPS=8
+STEPS=9
 step_nr=0
 
 : >"$RESULTS"
@@ -63,6 +63,7 @@ main() {
 		step_nr=$((step_nr + 1))
 	fi
 	if step "build selftests" "selftests build" "$s/build-selftests.sh" &&
+		step "build demo" "demo VMM builds" "$s/build-demo.sh" &&
 		step "initramfs" "" "$s/mkinitramfs.sh" "$TOP/guest/test.list" \
 			"$OUT/test-initramfs.cpio.gz"; then
 		boot_all_modes
