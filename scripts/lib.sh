@@ -18,6 +18,9 @@ BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 export ARCH=arm64
 export CROSS_COMPILE=aarch64-linux-gnu-
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Paths relative to the checkout, so that a fresh clone elsewhere (CI) hits
+# the cache that an earlier clone filled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
 KMAKE=(make -C "$SRC" O="$OBJ" -j"$(nproc)" CC="ccache ${CROSS_COMPILE}gcc")
 
 mkdir -p "$LOGS"
