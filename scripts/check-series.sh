@@ -57,10 +57,13 @@ prepare_worktree() {
 	wt_make olddefconfig >/dev/null
 }
 
-# Diagnostics without line and column numbers, so that code moving down a
-# file does not count as a new warning.
+# Diagnostics as "file: warning: text", the file relative to the source
+# tree (ccache's CCACHE_BASEDIR makes the compiler print relative paths,
+# sparse prints absolute ones) and without line and column numbers, so that
+# code moving down a file does not count as a new warning.
 diagnostics() {
-	sed -n -E 's/^([^ :]+):[0-9]+:([0-9]+:)? (warning|error): /\1: \3: /p' "$1" | sort -u
+	sed -n -E 's/^([^ :]+):[0-9]+:([0-9]+:)? (warning|error): /\1: \3: /p' "$1" |
+		sed -E 's|^[^ :]*/bisect/||' | sort -u
 }
 
 # Build arch/arm64/kvm/ at a commit; print the diagnostics its build shows.
@@ -71,7 +74,7 @@ build_at() {
 }
 
 base_diagnostics() {
-	local cache=$CACHE/w1-$(base_version).txt
+	local cache=$CACHE/w1-v2-$(base_version).txt
 	if [ ! -s "$cache" ]; then
 		build_at base "$LOGS/w1-base.log" || die "the base does not build"
 		{ echo "# W=1 diagnostics of the base"; diagnostics "$LOGS/w1-base.log"; } >"$cache"
@@ -105,7 +108,7 @@ sparse_report() {
 }
 
 run_sparse() {
-	local cache=$CACHE/sparse-$(base_version).txt new
+	local cache=$CACHE/sparse-v2-$(base_version).txt new
 	if [ ! -s "$cache" ]; then
 		build_at base "$LOGS/w1-base.log"
 		{ echo "# sparse on the base"; sparse_report; } >"$cache"

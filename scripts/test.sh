@@ -10,6 +10,13 @@ step_nr=0
 
 : >"$RESULTS"
 
+# The first "error:" line of a step's log, or where to look.
+failure_reason() {
+	local why
+	why=$(grep -m1 '^error: ' "$1" | sed 's/^error: //')
+	echo "${why:-see ${1#"$TOP"/}}"
+}
+
 # step NAME CHECK-NAME COMMAND...: run a step, print its time, and record
 # CHECK-NAME as a result (an empty CHECK-NAME records nothing: the step
 # records its own results).
@@ -27,7 +34,7 @@ step() {
 		printf '      log: %s\n' "${log#"$TOP"/}"
 	fi
 	if [ -n "$check" ]; then
-		if [ $rc -eq 0 ]; then record PASS "$check"; else record FAIL "$check" "see ${log#"$TOP"/}"; fi
+		if [ $rc -eq 0 ]; then record PASS "$check"; else record FAIL "$check" "$(failure_reason "$log")"; fi
 	fi
 	return $rc
 }
