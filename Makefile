@@ -8,7 +8,8 @@
 #   make build   kernel Image and UAPI headers into build/out/
 #   make check   series checks only (checkpatch, per-patch W=1, sparse)
 #   make boot    boot build/out/Image with the test initramfs (MODE=nvhe...)
-.PHONY: run test deps apply export build selftests check boot clean
+#   make bench   cost of the series: base vs series kernels, table + CSV
+.PHONY: run test deps apply export build selftests check boot bench clean
 
 S := scripts
 MODE ?= vhe
@@ -41,6 +42,9 @@ boot: selftests
 	@$(S)/mkinitramfs.sh guest/test.list build/out/test-initramfs.cpio.gz
 	@RESULTS=build/logs/boot-results.tsv $(S)/boot.sh --show $(MODE) \
 		guest/test.list build/out/test-initramfs.cpio.gz
+
+bench:
+	@$(S)/bench.sh
 
 clean:
 	rm -rf build/obj build/obj-bisect build/out build/logs

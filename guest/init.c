@@ -8,8 +8,10 @@
  * KASAN, UBSAN, kmemleak...) while it ran. Then the machine powers off.
  *
  * Manifest lines (/etc/tests.list):  name timeout_seconds argv...
- * '#' starts a comment. The kernel command line option harness.kvm=MODE
- * (vhe or nvhe) makes the first checks also verify the KVM mode.
+ * '#' starts a comment. An argv[0] starting with '@' is a check built into
+ * init: @kmemleak scans for leaks of everything that ran before it. The
+ * kernel command line option harness.kvm=MODE (vhe or nvhe) makes the
+ * first checks also verify the KVM mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,8 @@
 #include <sys/wait.h>
 
 #define MANIFEST	"/etc/tests.list"
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+#define KMEMLEAK_MIN_AGE_S	6	/* kmemleak skips younger objects (5 s) */
 #define MAX_TESTS	64
 #define MAX_ARGS	16
 #define OUTPUT_MAX	(256 * 1024)	/* test output kept for the TAP report */
@@ -195,11 +199,60 @@ static void judge_exit(int status, struct result *r)
 	fail(r, reason);
 }
 
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+/*
+ * Leaks of everything that ran so far: kmemleak was cleared at boot, so
+ * any unreferenced object it now reports was allocated by the tests.
+ */
+static void check_kmemleak(struct result *r)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	sleep(KMEMLEAK_MIN_AGE_S);
+	if (!write_file(KMEMLEAK, "scan")) {
+		fail(r, "kmemleak unavailable");
+		return;
+	}
+	fd = open(KMEMLEAK, O_RDONLY);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		append(r, "%s", buf);
+		fail(r, "unreferenced objects");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void run_builtin(const struct test *t, struct result *r)
+{
+	if (!strcmp(t->argv[0], "@kmemleak"))
+		check_kmemleak(r);
+	else
+		fail(r, "unknown built-in check");
+}
+
 static void run_test(const struct test *t, struct result *r)
 {
 	int pipefd[2], status;
 	pid_t pid;
 
+	if (t->argv[0][0] == '@') {
+		run_builtin(t, r);
+		return;
+	}
 	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
 		fail(r, "cannot start");
 		return;
@@ -340,6 +393,7 @@ int main(void)
 
 	mount_fs();
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	write_file(KMEMLEAK, "clear");	/* boot-time objects are not the tests' */
 	count = parse_manifest(tests);
 
 	printf("TAP version 13\n1..%d\n", count + 2);
@@ -355,9 +409,12 @@ int main(void)
 	print_result(++nr, "kvm initialised", &r);
 
 	for (i = 0; i < count; i++) {
+		time_t start = time(NULL);
+
 		result_init(&r);
 		run_test(&tests[i], &r);
 		collect_kernel_reports(&r);
+		append(&r, "duration: %ld s\n", (long)(time(NULL) - start));
 		print_result(++nr, tests[i].name, &r);
 	}
 

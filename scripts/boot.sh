@@ -3,6 +3,8 @@
 # keep the serial console log, and record one result per TAP line.
 # Usage: boot.sh [--show] MODE MANIFEST INITRAMFS
 #   MODE: vhe | nvhe | protected (kvm-arm.mode); --show echoes the TAP.
+#   OUT (environment) picks another kernel; CONSOLE_TAG names the console
+#   log (build/logs/console-<tag>.log, default the mode).
 # A QEMU that outlives the manifest's timeouts is killed and recorded as a
 # failure; a test that never reported (crash, hang) is a failure too.
 . "$(dirname "$0")/lib.sh"
@@ -15,10 +17,15 @@ fi
 mode=$1
 manifest=$2
 initramfs=$3
-console=$LOGS/console-$mode.log
+console=$LOGS/console-${CONSOLE_TAG:-$mode}.log
 
 kernel_cmdline() {
+	# slub_debug=A,maple_node lets failslab target the maple tree's nodes
+	# (smccc_filter_faults); it does nothing until failslab is armed.
+	# A debug kernel under emulation can take longer than RCU's default
+	# 21 s stall timeout for one piece of work; that is not a stall.
 	local args="console=ttyAMA0 panic=-1 quiet harness.kvm=$mode"
+	args+=" slub_debug=A,maple_node rcupdate.rcu_cpu_stall_timeout=300"
 	[ "$mode" = vhe ] || args+=" kvm-arm.mode=$mode"
 	echo "$args ${APPEND:-}"
 }
@@ -31,7 +38,7 @@ qemu_timeout() {
 
 run_qemu() {
 	timeout -k 5 "$(qemu_timeout)" qemu-system-aarch64 \
-		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 2048 \
+		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m "${GUEST_MEM:-512}" \
 		-nographic -no-reboot -nic none \
 		-kernel "$OUT/Image" -initrd "$initramfs" \
 		-append "$(kernel_cmdline)" </dev/null >"$console" 2>&1

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Build the patched kernel out of tree: allnoconfig plus the fragments in
+# Build the patched kernel out of tree: allnoconfig plus fragments of
 # kernel-config/, then the Image and the UAPI headers at fixed paths:
 #   build/out/Image            the kernel QEMU boots
 #   build/out/usr/include      installed UAPI headers (selftests, demo VMM)
-# Extra fragments (e.g. a debug one) are passed as arguments.
+# Usage: build-kernel.sh [FRAGMENT...]; the default is the test kernel,
+# kvm.config + debug.config. OBJ and OUT in the environment move the
+# objects and outputs elsewhere (make bench builds its kernels so).
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENTS=("$TOP/kernel-config/kvm.config" "$@")
+if [ $# -eq 0 ]; then
+	set -- kvm.config debug.config
+fi
+FRAGMENTS=()
+for fragment in "$@"; do
+	FRAGMENTS+=("$TOP/kernel-config/$fragment")
+done
 
 # Write .config only when its content changes, so that an unchanged
 # configuration never triggers a rebuild.

@@ -5,9 +5,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-SRC=$BUILD/linux		# generated git work tree: base + one commit per patch
-OBJ=$BUILD/obj			# out-of-tree kernel objects
-OUT=$BUILD/out			# fixed outputs: Image, usr/include, selftests, initramfs
+SRC=${SRC:-$BUILD/linux}	# generated git work tree: base + one commit per patch
+OBJ=${OBJ:-$BUILD/obj}		# out-of-tree kernel objects
+OUT=${OUT:-$BUILD/out}		# fixed outputs: Image, usr/include, selftests, initramfs
 LOGS=$BUILD/logs
 PATCHES=$TOP/patches
 SERIES=$PATCHES/series

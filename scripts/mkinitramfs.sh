@@ -18,6 +18,7 @@ host_file() {
 	case "$1" in
 	/kvm/*) echo "$OUT/selftests/${1#/kvm/}" ;;
 	/demo/*) echo "$OUT/demo/${1#/demo/}" ;;
+	/bench/*) echo "$OUT/bench/${1#/bench/}" ;;
 	*) die "$manifest: no host file provides $1" ;;
 	esac
 }
@@ -30,7 +31,7 @@ cpio_list() {
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $INIT_BIN 0755 0 0"
 	echo "file /etc/tests.list $manifest 0644 0 0"
-	awk '!/^[[:space:]]*#/ && NF >= 3 { print $3 }' "$manifest" | sort -u |
+	awk '!/^[[:space:]]*#/ && NF >= 3 && $3 !~ /^@/ { print $3 }' "$manifest" | sort -u |
 		while read -r path; do
 			host=$(host_file "$path")
 			[ -x "$host" ] || die "$host is missing (built by the build steps)"

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# make bench: what the series costs, measured. Builds two kernels from
+# kernel-config/kvm.config alone (no debug options), the base and the
+# series, boots each in turn (VHE) with the benchmark program of bench/,
+# and prints a table of ratios against the targets. Also writes
+# build/bench/results.csv and, if gnuplot is installed,
+# build/bench/filter-size.png (call cost against filter size).
+. "$(dirname "$0")/lib.sh"
+
+BENCH=$BUILD/bench
+BASE_SRC=$BUILD/base-src
+SIZES=(1 100 10000 100000)
+
+say() {
+	printf '==> %s\n' "$*"
+}
+
+base_worktree() {
+	[ -e "$BASE_SRC/.git" ] && return 0
+	git -C "$SRC" worktree prune
+	git -C "$SRC" worktree add -q --detach "$BASE_SRC" base
+}
+
+build_kernel() {
+	local name=$1 src=$2
+	SRC=$src OBJ=$BENCH/$name/obj OUT=$BENCH/$name/out \
+		logged "$LOGS/bench-build-$name.log" "$TOP/scripts/build-kernel.sh" kvm.config
+}
+
+# The program is built against the series' headers; on the base kernel it
+# finds no filter and measures the unfiltered call only.
+build_program() {
+	local out=$BENCH/series/out
+	mkdir -p "$out/bench"
+	"${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror \
+		-isystem "$out/usr/include" -o "$out/bench/smccc-bench" \
+		"$TOP/bench/bench.c" "$TOP/bench/guest.S"
+	OBJ=$BENCH/series/obj OUT=$out "$TOP/scripts/mkinitramfs.sh" \
+		"$TOP/bench/bench.list" "$BENCH/initramfs.cpio.gz"
+}
+
+# Boot one kernel with the benchmark; its "bench: key value" lines land in
+# build/bench/<name>/metrics.txt.
+run_in() {
+	local name=$1 results=$BENCH/$1/results.tsv
+	: >"$results"
+	OUT=$BENCH/$name/out CONSOLE_TAG=bench-$name RESULTS=$results \
+		"$TOP/scripts/boot.sh" vhe "$TOP/bench/bench.list" "$BENCH/initramfs.cpio.gz"
+	if grep -q '^FAIL' "$results"; then
+		cut -f2,3 "$results" | sed 's/^/  /' >&2
+		die "the benchmark failed in the $name kernel (build/logs/console-bench-$name.log)"
+	fi
+	tr -d '\r' <"$LOGS/console-bench-$name.log" |
+		sed -n 's/^# bench: //p' >"$BENCH/$name/metrics.txt"
+}
+
+metric() {
+	awk -v k="$2" '$1 == k { print $2 }' "$BENCH/$1/metrics.txt"
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
+}
+
+# One table row and CSV line: what, value, target (max ratio or bytes)
+row() {
+	local what=$1 value=$2 target=${3:-} verdict=
+	if [ -n "$target" ]; then
+		verdict=$(awk -v v="$value" -v t="$target" 'BEGIN { print (v <= t) ? "met" : "MISSED" }')
+	fi
+	printf '%-52s %10s %8s %s\n' "$what" "$value" "${target:--}" "$verdict"
+	printf '%s,%s,%s,%s\n' "$what" "$value" "$target" "$verdict" >>"$BENCH/results.csv"
+}
+
+report() {
+	local base0 series0 n
+	base0=$(metric base handled_r0_loops)
+	series0=$(metric series handled_r0_loops)
+	echo "what,value,target,verdict" >"$BENCH/results.csv"
+	printf '\n%-52s %10s %8s %s\n' "measurement (ratios within one boot)" value target verdict
+	row "handled call, series no filter / base" "$(ratio "$series0" "$base0")" 1.02
+	for n in "${SIZES[@]}"; do
+		row "handled call, $n ranges / no filter" \
+			"$(ratio "$(metric series "handled_r${n}_loops")" "$series0")" \
+			"$([ "$n" = 100000 ] && echo 1.05)"
+	done
+	for n in "${SIZES[@]}"; do
+		row "denied call, $n ranges / handled, no filter" \
+			"$(ratio "$(metric series "denied_r${n}_loops")" "$series0")"
+	done
+	row "forwarded round trip / in-kernel round trip" \
+		"$(ratio "$(metric series forwarded_loops)" "$series0")"
+	row "insert / in-kernel round trip" "$(ratio "$(metric series insert_loops)" "$series0")"
+	row "insert, ns under emulation" "$(metric series insert_ns)"
+	row "kernel memory per range, bytes (100000 ranges)" "$(metric series bytes_per_range)" 64
+	printf '\nCSV: %s\n' "${BENCH#"$TOP"/}/results.csv"
+}
+
+plot() {
+	command -v gnuplot >/dev/null || return 0
+	for n in 0 "${SIZES[@]}"; do
+		echo "$n $(metric series "handled_r${n}_ns") $(metric series "denied_r${n}_ns")"
+	done | sed 's/^0 /0.5 /' >"$BENCH/filter-size.dat"
+	gnuplot <<-EOF
+		set terminal png size 800,500
+		set output "$BENCH/filter-size.png"
+		set logscale x
+		set xlabel "ranges in the filter (0 plotted at 0.5)"
+		set ylabel "ns per call (TCG)"
+		plot "$BENCH/filter-size.dat" using 1:2 with linespoints title "handled", \
+		     "" using 1:3 with linespoints title "denied"
+	EOF
+	echo "plot: ${BENCH#"$TOP"/}/filter-size.png"
+}
+
+main() {
+	say "checking packages"; "$TOP/scripts/deps.sh"
+	say "applying the series"; logged "$LOGS/apply-series.log" "$TOP/scripts/apply.sh"
+	base_worktree
+	say "building the base kernel (no debug options)"; build_kernel base "$BASE_SRC"
+	say "building the series kernel (no debug options)"; build_kernel series "$SRC"
+	say "building the benchmark program"; build_program
+	say "booting the base kernel"; run_in base
+	say "booting the series kernel"; run_in series
+	report
+	plot
+}
+
+main
