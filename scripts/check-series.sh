@@ -26,7 +26,8 @@ allowed_types() {
 checkpatch_one() {
 	local patch=$1 log=$LOGS/checkpatch-$1.log ignore
 	ignore=$(allowed_types "$patch")
-	(cd "$SRC" && ./scripts/checkpatch.pl --strict --no-summary --show-types \
+	# Debian's python3 first: spdxcheck.py needs its python3-ply/python3-git.
+	(cd "$SRC" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --no-summary --show-types \
 		${ignore:+--ignore "$ignore"} "$PATCHES/$patch") >"$log" 2>&1 && return 0
 	grep -m1 -E '^(ERROR|WARNING|CHECK):' "$log" || echo "see ${log#"$TOP"/}"
 	return 1
@@ -57,6 +58,11 @@ prepare_worktree() {
 	wt_make olddefconfig >/dev/null
 }
 
+# Cached base results hold for one base and one configuration.
+cache_key() {
+	echo "$(base_version)-$(sha256sum <"$OBJ/.config.ok" | cut -c1-12)"
+}
+
 # Diagnostics as "file: warning: text", the file relative to the source
 # tree (ccache's CCACHE_BASEDIR makes the compiler print relative paths,
 # sparse prints absolute ones) and without line and column numbers, so that
@@ -74,7 +80,7 @@ build_at() {
 }
 
 base_diagnostics() {
-	local cache=$CACHE/w1-v2-$(base_version).txt
+	local cache=$CACHE/w1-$(cache_key).txt
 	if [ ! -s "$cache" ]; then
 		build_at base "$LOGS/w1-base.log" || die "the base does not build"
 		{ echo "# W=1 diagnostics of the base"; diagnostics "$LOGS/w1-base.log"; } >"$cache"
@@ -108,7 +114,7 @@ sparse_report() {
 }
 
 run_sparse() {
-	local cache=$CACHE/sparse-v2-$(base_version).txt new
+	local cache=$CACHE/sparse-$(cache_key).txt new
 	if [ ! -s "$cache" ]; then
 		build_at base "$LOGS/w1-base.log"
 		{ echo "# sparse on the base"; sparse_report; } >"$cache"
