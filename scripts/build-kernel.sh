@@ -50,7 +50,7 @@ check_fragments() {
 }
 
 main() {
-	[ -d "$SRC/.git" ] || die "no work tree; run scripts/apply.sh first"
+	[ -e "$SRC/.git" ] || die "no work tree; run scripts/apply.sh first"
 	configure
 	"${KMAKE[@]}" Image
 	mkdir -p "$OUT"
