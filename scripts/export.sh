@@ -2,16 +2,20 @@
 # Export the commits of build/linux (base..HEAD) into patches/: one
 # format-patch file per commit, the series file, and 0000-cover-letter.patch
 # built from patches/cover-letter.txt (first line: subject; rest: text).
-# The output does not churn: no commit hashes, no git version, the cover
+# The output does not churn: no commit hashes, a fixed signature, the cover
 # letter dated like the newest patch, so a re-export of unchanged commits
 # changes nothing in this repo.
 . "$(dirname "$0")/lib.sh"
 
 COVER_TEXT=$PATCHES/cover-letter.txt
+# A fixed signature instead of the git version: the "-- " separator stays
+# (as in plain format-patch output) and nothing churns when git changes.
+SIGNATURE="$BASE_PKG SMCCC filter series"
 
 format_patches() {
 	local dir=$1 count=$2
-	git -C "$SRC" format-patch -q -o "$dir" --zero-commit --no-signature \
+	git -C "$SRC" format-patch -q -o "$dir" --zero-commit \
+		--signature="$SIGNATURE" \
 		--numbered --subject-prefix=PATCH \
 		$([ "$count" -gt 1 ] && echo --cover-letter) base..HEAD
 }
