@@ -9,6 +9,12 @@
  * kernels booted one after the other can be compared despite emulation
  * speed drifting between boots. On a kernel without the filter, only the
  * unfiltered call is measured.
+ *
+ * A forwarded call is measured in three forms of VMM work per call:
+ * "classic" reads x1..x3 and writes x0..x3 with the register ioctls, as a
+ * VMM written for mainline does; "fwd_regs" answers through kvm_run with
+ * KVM_SMCCC_OPT_FWD_REGS (this series' extension); "floor" re-enters
+ * without touching any register, the least any VMM can do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +45,13 @@
 #define MAX_RANGES	100000
 
 enum conduit { HVC, SMC, NO_CALL };
+
+/* What the VMM does for each forwarded call before it re-enters */
+enum vmm_work {
+	CLASSIC,	/* 3 KVM_GET_ONE_REG, 4 KVM_SET_ONE_REG */
+	FWD_REGS,	/* kvm_run only (KVM_SMCCC_OPT_FWD_REGS) */
+	FLOOR,		/* nothing */
+};
 
 extern const char bench_guest_start[], bench_guest_end[];
 
@@ -150,6 +163,23 @@ static int add_range(struct vm *vm, uint32_t base, uint32_t nr, uint8_t action)
 	return ioctl(vm->fd, KVM_SET_DEVICE_ATTR, &attr);
 }
 
+/* Set KVM_SMCCC_OPT_FWD_REGS; false on a kernel without the options */
+static bool enable_fwd_regs(struct vm *vm)
+{
+	struct kvm_smccc_options options = { .flags = KVM_SMCCC_OPT_FWD_REGS };
+	struct kvm_device_attr attr = {
+		.group = KVM_ARM_VM_SMCCC_CTRL,
+		.attr = KVM_ARM_VM_SMCCC_OPTIONS,
+		.addr = (uint64_t)&options,
+	};
+
+	if (ioctl(vm->fd, KVM_HAS_DEVICE_ATTR, &attr))
+		return false;
+	if (ioctl(vm->fd, KVM_SET_DEVICE_ATTR, &attr))
+		die("KVM_SMCCC_OPT_FWD_REGS");
+	return true;
+}
+
 /* Filler ranges that no measured call falls into */
 static void add_fillers(struct vm *vm, int count)
 {
@@ -168,13 +198,36 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/*
- * One run of @iterations calls. A forwarded call costs what a VMM pays at
- * least: one KVM_GET_ONE_REG (an argument), one KVM_SET_ONE_REG (the
- * result) and the re-entry.
- */
+/* Answer a forwarded call: x0..x3 = x1, x2, x3, x1 */
+static void answer(struct vm *vm, enum vmm_work work)
+{
+	uint64_t x1, x2, x3;
+
+	switch (work) {
+	case CLASSIC:
+		x1 = get_reg(vm, 1);
+		x2 = get_reg(vm, 2);
+		x3 = get_reg(vm, 3);
+		set_reg(vm, 0, x1);
+		set_reg(vm, 1, x2);
+		set_reg(vm, 2, x3);
+		set_reg(vm, 3, x1);
+		break;
+	case FWD_REGS:
+		x1 = vm->run->hypercall.args[0];
+		vm->run->hypercall.ret = x1;
+		vm->run->hypercall.args[0] = vm->run->hypercall.args[1];
+		vm->run->hypercall.args[1] = vm->run->hypercall.args[2];
+		vm->run->hypercall.args[2] = x1;
+		break;
+	case FLOOR:
+		break;
+	}
+}
+
+/* One run of @iterations calls, forwarded ones answered as @work says */
 static double run_once(struct vm *vm, uint32_t func_id, enum conduit conduit,
-		       uint64_t iterations)
+		       enum vmm_work work, uint64_t iterations)
 {
 	double start;
 
@@ -194,7 +247,7 @@ static double run_once(struct vm *vm, uint32_t func_id, enum conduit conduit,
 			errno = 0;
 			die("unexpected exit");
 		}
-		set_reg(vm, 0, get_reg(vm, 1));
+		answer(vm, work);
 	}
 	return (now_ns() - start) / iterations;
 }
@@ -207,15 +260,27 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median cost of one iteration, in ns */
-static double measure(struct vm *vm, uint32_t func_id, enum conduit conduit)
+static double measure_work(struct vm *vm, uint32_t func_id,
+			   enum conduit conduit, enum vmm_work work)
 {
 	uint64_t iterations = conduit == NO_CALL ? CALLS * LOOP_FACTOR : CALLS;
 	double samples[REPEATS];
 	int i;
 
-	run_once(vm, func_id, conduit, iterations / 10);	/* warm up */
+	run_once(vm, func_id, conduit, work, iterations / 10);	/* warm up */
 	for (i = 0; i < REPEATS; i++)
-		samples[i] = run_once(vm, func_id, conduit, iterations);
+		samples[i] = run_once(vm, func_id, conduit, work, iterations);
+	qsort(samples, REPEATS, sizeof(samples[0]), cmp_double);
+	return samples[REPEATS / 2];
+}
+
+static double measure(struct vm *vm, uint32_t func_id, enum conduit conduit)
+{
+	return measure_work(vm, func_id, conduit, FLOOR);
+}
+
+static double median(double *samples)
+{
 	qsort(samples, REPEATS, sizeof(samples[0]), cmp_double);
 	return samples[REPEATS / 2];
 }
@@ -285,7 +350,8 @@ static void measure_inserts(void)
 int main(void)
 {
 	static const int sizes[] = { 0, 1, 100, 10000, 100000 };
-	struct vm vm;
+	double classic[REPEATS], regs[REPEATS], floor_ns[REPEATS];
+	struct vm vm, regs_vm;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -307,10 +373,29 @@ int main(void)
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		measure_filter_size(sizes[i]);
 
+	/*
+	 * The three forms alternate, run by run, so that drift within the
+	 * boot spreads over all of them alike.
+	 */
 	create_vm(&vm);
 	if (add_range(&vm, SIP_FWD, 1, KVM_SMCCC_FILTER_FWD_TO_USER))
 		die("forward range");
-	report("forwarded", measure(&vm, SIP_FWD, HVC));
+	create_vm(&regs_vm);
+	if (add_range(&regs_vm, SIP_FWD, 1, KVM_SMCCC_FILTER_FWD_TO_USER))
+		die("forward range");
+	if (!enable_fwd_regs(&regs_vm)) {
+		errno = 0;
+		die("the series kernel lacks KVM_ARM_VM_SMCCC_OPTIONS");
+	}
+	for (i = 0; i < REPEATS; i++) {
+		classic[i] = measure_work(&vm, SIP_FWD, HVC, CLASSIC);
+		regs[i] = measure_work(&regs_vm, SIP_FWD, HVC, FWD_REGS);
+		floor_ns[i] = measure_work(&vm, SIP_FWD, HVC, FLOOR);
+	}
+	report("fwd_classic", median(classic));
+	report("fwd_regs", median(regs));
+	report("fwd_floor", median(floor_ns));
+	destroy_vm(&regs_vm);
 	destroy_vm(&vm);
 
 	measure_inserts();

@@ -11,7 +11,9 @@
  *
  * Only documented UAPI is used: KVM_SET_DEVICE_ATTR on the VM fd (group
  * KVM_ARM_VM_SMCCC_CTRL), KVM_EXIT_HYPERCALL, KVM_GET/SET_ONE_REG and the
- * vCPU binary stats.
+ * vCPU binary stats. Where the kernel offers KVM_SMCCC_OPT_FWD_REGS (an
+ * extension of this series, probed with KVM_HAS_DEVICE_ATTR), forwarded
+ * calls are answered through kvm_run instead of the register ioctls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -283,6 +285,12 @@ static void print_call(struct vcpu *vcpu, bool smc, const char *name,
 	fflush(stdout);
 }
 
+/*
+ * KVM_SMCCC_OPT_FWD_REGS is in force: forwarded calls bring their arguments
+ * in kvm_run and take the answer from it, with no register ioctl.
+ */
+static bool fwd_regs;
+
 /* A forwarded call: answer it in x0, or stop the vCPU. */
 static bool handle_hypercall(struct vcpu *vcpu)
 {
@@ -295,7 +303,8 @@ static bool handle_hypercall(struct vcpu *vcpu)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		args[i] = get_reg(vcpu, xreg_id(i + 1));
+		args[i] = fwd_regs ? vcpu->run->hypercall.args[i] :
+				     get_reg(vcpu, xreg_id(i + 1));
 
 	pthread_mutex_lock(&vm.lock);
 	if (flags & ~(uint64_t)KVM_HYPERCALL_EXIT_SMC)
@@ -311,9 +320,13 @@ static bool handle_hypercall(struct vcpu *vcpu)
 	}
 	pthread_mutex_unlock(&vm.lock);
 
-	if (!reply.stop)
+	if (reply.stop)
+		return false;
+	if (fwd_regs)
+		vcpu->run->hypercall.ret = reply.x0;	/* x0 on the next KVM_RUN */
+	else
 		set_reg(vcpu, xreg_id(0), reply.x0);
-	return !reply.stop;
+	return true;
 }
 
 static void run_vcpu(struct vcpu *vcpu)
@@ -428,6 +441,30 @@ static void add_filter_range(uint32_t base, uint32_t nr, uint8_t action,
 		die("filter range %#x+%u", base, nr);
 	printf("filter: %#010x..%#010x %-13s -> %s\n", base, base + nr - 1,
 	       what, action_name[action]);
+}
+
+/*
+ * This kernel's extension: probe for it, and use it when it is there. A
+ * mainline kernel answers the probe with ENXIO, and the VMM then reads and
+ * writes the registers as it would anyway.
+ */
+static void enable_fwd_regs(void)
+{
+	struct kvm_smccc_options options = { .flags = KVM_SMCCC_OPT_FWD_REGS };
+	struct kvm_device_attr attr = {
+		.group = KVM_ARM_VM_SMCCC_CTRL,
+		.attr = KVM_ARM_VM_SMCCC_OPTIONS,
+		.addr = (uint64_t)&options,
+	};
+
+	if (ioctl(vm.fd, KVM_HAS_DEVICE_ATTR, &attr) < 0) {
+		printf("options: none (as on mainline): calls use KVM_GET/SET_ONE_REG\n");
+		return;
+	}
+	if (ioctl(vm.fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
+		die("KVM_SMCCC_OPT_FWD_REGS");
+	fwd_regs = true;
+	printf("options: KVM_SMCCC_OPT_FWD_REGS: calls complete through kvm_run\n");
 }
 
 static void install_filter(void)
@@ -560,6 +597,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	create_vm();
 	install_filter();
+	enable_fwd_regs();
 	for (i = 0; i < NR_VCPUS; i++)
 		create_vcpu(&vm.vcpus[i], i);
 

@@ -4,6 +4,9 @@
 #                         or check, except those in patches/checkpatch-exceptions
 #   builds W=1: <patch>   arch/arm64/kvm/ builds after this patch alone with
 #                         no compiler warning the base does not have
+#   builds W=1 x86: <patch>
+#                         the same for arch/x86/kvm/ (x86_64, host gcc), for
+#                         each patch that touches x86 or generic code
 #   sparse                C=2 on arch/arm64/kvm/ at the tip reports nothing
 #                         the base does not
 # The per-patch builds run in a separate worktree (build/bisect) so the main
@@ -13,8 +16,13 @@
 EXCEPTIONS=$PATCHES/checkpatch-exceptions
 WT=$BUILD/bisect
 WT_OBJ=$BUILD/obj-bisect
+X86_OBJ=$BUILD/obj-x86
 CACHE=$BUILD/cache
 KVM_DIR=arch/arm64/kvm/
+X86_KVM_DIR=arch/x86/kvm/
+# Paths whose change can break the x86 build: x86 itself and generic code
+# (include/kvm/ holds arm64's KVM headers only)
+X86_PATHS='^(arch/x86/|include/(linux|uapi|asm-generic|trace)/|virt/)'
 
 # checkpatch types this patch may trip, from the exceptions file
 # ("patch-file TYPE reason...").
@@ -46,6 +54,27 @@ run_checkpatch() {
 
 wt_make() {
 	make -C "$WT" O="$WT_OBJ" -j"$(nproc)" CC="ccache ${CROSS_COMPILE}gcc" W=1 "$@"
+}
+
+x86_make() {
+	make -C "$WT" O="$X86_OBJ" ARCH=x86_64 CROSS_COMPILE= -j"$(nproc)" \
+		CC="ccache gcc" W=1 "$@"
+}
+
+# allnoconfig + kernel-config/x86-kvm.config, every option checked
+prepare_x86() {
+	local fragment=$TOP/kernel-config/x86-kvm.config line
+	mkdir -p "$X86_OBJ"
+	x86_make allnoconfig >/dev/null
+	(cd "$X86_OBJ" && "$WT/scripts/kconfig/merge_config.sh" -m -O "$X86_OBJ" \
+		.config "$fragment" >/dev/null)
+	x86_make olddefconfig >/dev/null
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$X86_OBJ/.config" ||
+			die "x86 config: $line did not take effect" ;;
+		esac
+	done <"$fragment"
 }
 
 prepare_worktree() {
@@ -109,6 +138,49 @@ run_bisect_builds() {
 		done
 }
 
+# Patches that touch x86 or generic code, as "commit<TAB>patch" lines
+x86_patches() {
+	local commit p
+	paste <(git -C "$SRC" rev-list --reverse base..HEAD) <(series_patches) |
+		while IFS=$'\t' read -r commit p; do
+			git -C "$SRC" diff --name-only "$commit^" "$commit" |
+				grep -qE "$X86_PATHS" && printf '%s\t%s\n' "$commit" "$p"
+		done
+	return 0
+}
+
+x86_build_at() {
+	git -C "$WT" checkout -q --detach "$1"
+	x86_make "$X86_KVM_DIR" >"$2" 2>&1
+}
+
+run_x86_builds() {
+	local todo cache base_diag commit p log new
+	todo=$(x86_patches)
+	[ -n "$todo" ] || return 0
+	git -C "$WT" checkout -q --detach base
+	prepare_x86
+	cache=$CACHE/w1-x86-$(base_version)-$(sha256sum <"$X86_OBJ/.config" | cut -c1-12).txt
+	if [ ! -s "$cache" ]; then
+		x86_build_at base "$LOGS/w1-x86-base.log" || die "the base does not build for x86"
+		{ echo "# x86 W=1 diagnostics of the base"; diagnostics "$LOGS/w1-x86-base.log"; } >"$cache"
+	fi
+	base_diag=$(cat "$cache")
+	while IFS=$'\t' read -r commit p; do
+		log=$LOGS/w1-x86-$p.log
+		if ! x86_build_at "$commit" "$log"; then
+			record FAIL "builds W=1 x86: $p" "$(grep -m1 -E 'error:|Error' "$log")"
+			continue
+		fi
+		new=$(comm -13 <(echo "$base_diag") <(diagnostics "$log"))
+		if [ -n "$new" ]; then
+			record FAIL "builds W=1 x86: $p" "new warning: $(head -n1 <<<"$new")"
+		else
+			record PASS "builds W=1 x86: $p"
+		fi
+	done <<<"$todo"
+}
+
 sparse_report() {
 	wt_make C=2 "$KVM_DIR" 2>&1 | diagnostics /dev/stdin
 }
@@ -136,6 +208,7 @@ main() {
 		die "build/linux holds commits not in patches/: make export first"
 	run_checkpatch
 	run_bisect_builds
+	run_x86_builds
 	run_sparse
 }
 

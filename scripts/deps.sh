@@ -7,6 +7,8 @@ PACKAGES=(
 	linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm bc flex bison libssl-dev libelf-dev cpio kmod
 	ccache sparse make gcc git perl
+	rsync				# the kernel's headers_install
+	gnuplot-nox			# make bench draws its plot
 	python3 python3-ply python3-git	# checkpatch's SPDX check (spdxcheck.py)
 )
 
