@@ -1,24 +1,35 @@
-# Entry points of the harness; each is a script under scripts/.
-#   make run     main job: build what is missing, boot the patched kernel,
-#                run the demo (guest/run.list)
-#   make test    every check (series, selftests in VHE and nVHE); last line
-#                "N passed, N failed"
+# Entry points of the harness. The jobs run scripts/pipeline.sh, which
+# holds the order of the steps; each job prints the results table and
+# "N passed, N failed", and fails when any check failed.
+#   make run     main job: build what is missing, boot the patched kernel
+#                in VHE, run the demo (guest/run.list)
+#   make test    every check: series checks, selftests in every KVM mode
+#                of scripts/modes.tsv
+#   make check   series checks only (checkpatch, per-patch W=1, x86, sparse)
+#   make boot    boot with guest/test.list in one mode (MODE=nvhe ...)
+# Single steps and tools:
 #   make apply   (re)create build/linux: base + the series, one commit each
 #   make export  write the commits of build/linux back to patches/
 #   make build   kernel Image and UAPI headers into build/out/
-#   make check   series checks only (checkpatch, per-patch W=1, sparse)
-#   make boot    boot build/out/Image with the test initramfs (MODE=nvhe...)
 #   make bench   cost of the series: base vs series kernels, table + CSV
-.PHONY: run test deps apply export build selftests check boot bench clean
+#   make fresh-check  the README's two commands in a bare Debian root
+#   make clean   remove everything generated except build/linux (your work)
+.PHONY: run test check boot deps apply export build bench fresh-check clean
 
 S := scripts
 MODE ?= vhe
 
 run:
-	@$(S)/run.sh
+	@$(S)/pipeline.sh run
 
 test:
-	@$(S)/test.sh
+	@$(S)/pipeline.sh test
+
+check:
+	@$(S)/pipeline.sh check
+
+boot:
+	@MODE=$(MODE) $(S)/pipeline.sh boot
 
 deps:
 	@$(S)/deps.sh
@@ -32,19 +43,11 @@ export:
 build: apply
 	@$(S)/build-kernel.sh
 
-selftests: build
-	@$(S)/build-selftests.sh
-
-check: build
-	@$(S)/check-series.sh
-
-boot: selftests
-	@$(S)/mkinitramfs.sh guest/test.list build/out/test-initramfs.cpio.gz
-	@RESULTS=build/logs/boot-results.tsv $(S)/boot.sh --show $(MODE) \
-		guest/test.list build/out/test-initramfs.cpio.gz
-
 bench:
 	@$(S)/bench.sh
 
+fresh-check:
+	@$(S)/fresh-machine.sh
+
 clean:
-	rm -rf build/obj build/obj-bisect build/out build/logs
+	@$(S)/clean.sh

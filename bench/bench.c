@@ -63,6 +63,14 @@ struct vm {
 
 static int kvm_fd;
 
+/* A failure of the program's own logic: nothing in errno to report */
+static void fatal(const char *what)
+{
+	fprintf(stderr, "smccc-bench: %s\n", what);
+	exit(1);
+}
+
+/* A system call failed: say which, and why (errno) */
 static void die(const char *what)
 {
 	fprintf(stderr, "smccc-bench: %s: %s\n", what, strerror(errno));
@@ -244,8 +252,7 @@ static double run_once(struct vm *vm, uint32_t func_id, enum conduit conduit,
 		if (vm->run->exit_reason == KVM_EXIT_MMIO)
 			break;
 		if (vm->run->exit_reason != KVM_EXIT_HYPERCALL) {
-			errno = 0;
-			die("unexpected exit");
+			fatal("unexpected exit from KVM_RUN");
 		}
 		answer(vm, work);
 	}
@@ -384,8 +391,7 @@ int main(void)
 	if (add_range(&regs_vm, SIP_FWD, 1, KVM_SMCCC_FILTER_FWD_TO_USER))
 		die("forward range");
 	if (!enable_fwd_regs(&regs_vm)) {
-		errno = 0;
-		die("the series kernel lacks KVM_ARM_VM_SMCCC_OPTIONS");
+		fatal("the series kernel lacks KVM_ARM_VM_SMCCC_OPTIONS");
 	}
 	for (i = 0; i < REPEATS; i++) {
 		classic[i] = measure_work(&vm, SIP_FWD, HVC, CLASSIC);

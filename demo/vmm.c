@@ -89,14 +89,34 @@ static struct {
 	.changed = PTHREAD_COND_INITIALIZER,
 };
 
+static void vreport(const char *fmt, va_list ap, int err)
+{
+	fprintf(stderr, "smccc-demo: ");
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fprintf(stderr, "\n");
+}
+
+/* A system call failed (errno says why): stop */
 static void die(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap, err);
+	va_end(ap);
+	exit(1);
+}
+
+/* Something other than a system call went wrong: stop, without errno */
+static void fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "smccc-demo: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, ": %s\n", strerror(errno));
+	vreport(fmt, ap, 0);
 	va_end(ap);
 	exit(1);
 }
@@ -475,7 +495,7 @@ static void install_filter(void)
 	};
 
 	if (ioctl(vm.fd, KVM_HAS_DEVICE_ATTR, &probe) < 0)
-		die("this kernel has no SMCCC filter (KVM_HAS_DEVICE_ATTR)");
+		die("this kernel has no SMCCC filter: KVM_HAS_DEVICE_ATTR");
 
 	add_filter_range(PSCI_0_2_FN_BASE, 0x20, KVM_SMCCC_FILTER_FWD_TO_USER,
 			 "PSCI (SMC32)");
@@ -525,21 +545,29 @@ static uint64_t vcpu_stat(struct vcpu *vcpu, const char *name)
 	int fd;
 
 	fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
-	if (fd < 0 || pread(fd, &header, sizeof(header), 0) != sizeof(header))
-		die("vcpu%d: stats", vcpu->index);
+	if (fd < 0)
+		die("vcpu%d: KVM_GET_STATS_FD", vcpu->index);
+	if (pread(fd, &header, sizeof(header), 0) != sizeof(header))
+		fatal("vcpu%d: short read of the stats header", vcpu->index);
 	desc_size = sizeof(struct kvm_stats_desc) + header.name_size;
 	descs_size = header.num_desc * desc_size;
 	descs = malloc(descs_size);
-	if (!descs || pread(fd, descs, descs_size, header.desc_offset) != descs_size)
+	if (!descs)
 		die("vcpu%d: stats descriptors", vcpu->index);
+	if (pread(fd, descs, descs_size, header.desc_offset) != descs_size)
+		fatal("vcpu%d: short read of the stats descriptors", vcpu->index);
 	for (i = 0; i < header.num_desc; i++) {
 		struct kvm_stats_desc *desc = (void *)(descs + i * desc_size);
 
-		if (!strcmp(desc->name, name) &&
-		    pread(fd, &value, sizeof(value),
+		if (strcmp(desc->name, name))
+			continue;
+		if (pread(fd, &value, sizeof(value),
 			  header.data_offset + desc->offset) != sizeof(value))
-			die("vcpu%d: stat %s", vcpu->index, name);
+			fatal("vcpu%d: short read of stat %s", vcpu->index, name);
+		break;
 	}
+	if (i == header.num_desc)
+		fatal("vcpu%d: this kernel has no stat %s", vcpu->index, name);
 	free(descs);
 	close(fd);
 	return value;
@@ -601,11 +629,17 @@ int main(void)
 	for (i = 0; i < NR_VCPUS; i++)
 		create_vcpu(&vm.vcpus[i], i);
 
-	for (i = 0; i < NR_VCPUS; i++)
-		if (pthread_create(&vm.vcpus[i].thread, NULL, vcpu_thread, &vm.vcpus[i]))
+	for (i = 0; i < NR_VCPUS; i++) {
+		errno = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_thread,
+				       &vm.vcpus[i]);
+		if (errno)
 			die("pthread_create");
-	for (i = 0; i < NR_VCPUS; i++)
-		pthread_join(vm.vcpus[i].thread, NULL);
+	}
+	for (i = 0; i < NR_VCPUS; i++) {
+		errno = pthread_join(vm.vcpus[i].thread, NULL);
+		if (errno)
+			die("pthread_join");
+	}
 
 	report_stats();
 	check_calls();

@@ -46,12 +46,15 @@ unpack_base() {
 	mv "$tmp" "$SRC"
 }
 
-# Nonempty when the work tree holds commits or edits not in the patch files.
+# Nonempty when the work tree holds commits, edits or new files not in the
+# patch files. New files count even where Debian's .gitignore hides them:
+# the builds are out of tree, so nothing else is ever untracked there, and
+# re-applying (git clean -x) would delete them.
 local_work() {
 	local recorded_head
 	recorded_head=$(sed -n 2p "$STAMP" 2>/dev/null)
 	[ "$(git_src rev-parse HEAD)" != "$recorded_head" ] && echo "commits since the last apply"
-	git_src status --porcelain --untracked-files=no | head -3
+	git_src status --porcelain --ignored --untracked-files=all | head -3
 }
 
 write_stamp() {
@@ -117,4 +120,16 @@ main() {
 	note "applied $(series_patches | wc -l) patches on $BASE_PKG $version"
 }
 
+# The base the patches were made on, next to the one installed: Debian
+# updates linux-source-6.1 in place, and a newer base may need a rebase.
+report_base() {
+	local recorded
+	recorded=$(cat "$BASE_RECORD" 2>/dev/null || echo "unknown")
+	note "base: $BASE_PKG $(base_version); patches exported on: $recorded"
+	[ "$recorded" = "$BASE_PKG $(base_version)" ] ||
+		note "warning: the installed base differs from the one the patches were exported on"
+	return 0
+}
+
 main "$@"
+report_base

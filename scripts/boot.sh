@@ -2,11 +2,13 @@
 # Boot build/out/Image under QEMU (TCG, emulated EL2) with an initramfs,
 # keep the serial console log, and record one result per TAP line.
 # Usage: boot.sh [--show] MODE MANIFEST INITRAMFS
-#   MODE: vhe | nvhe | protected (kvm-arm.mode); --show echoes the TAP.
+#   MODE: a KVM mode of scripts/modes.tsv; --show echoes the TAP.
 #   OUT (environment) picks another kernel; CONSOLE_TAG names the console
 #   log (build/logs/console-<tag>.log, default the mode).
 # A QEMU that outlives the manifest's timeouts is killed and recorded as a
-# failure; a test that never reported (crash, hang) is a failure too.
+# failure; a test that never reported (crash, hang) is a failure too, and
+# so is a boot where KVM did not print the mode's banner. Exits 1 when any
+# result of this boot failed.
 . "$(dirname "$0")/lib.sh"
 
 show=
@@ -14,26 +16,28 @@ if [ "${1:-}" = --show ]; then
 	show=1
 	shift
 fi
+[ $# -eq 3 ] || die "usage: boot.sh [--show] MODE MANIFEST INITRAMFS"
 mode=$1
 manifest=$2
 initramfs=$3
 console=$LOGS/console-${CONSOLE_TAG:-$mode}.log
+mode_args=$(mode_field "$mode" 2)
+failures=0
 
 kernel_cmdline() {
 	# slub_debug=A,maple_node lets failslab target the maple tree's nodes
 	# (smccc_filter_faults); it does nothing until failslab is armed.
 	# A debug kernel under emulation can take longer than RCU's default
 	# 21 s stall timeout for one piece of work; that is not a stall.
-	local args="console=ttyAMA0 panic=-1 quiet harness.kvm=$mode"
+	local args="console=ttyAMA0 panic=-1 quiet"
 	args+=" slub_debug=A,maple_node rcupdate.rcu_cpu_stall_timeout=300"
-	[ "$mode" = vhe ] || args+=" kvm-arm.mode=$mode"
-	echo "$args ${APPEND:-}"
+	echo "$args $mode_args ${APPEND:-}"
 }
 
 # Boot margin plus every test's own timeout: the guest enforces those, so
 # only a hung kernel or QEMU reaches this limit.
 qemu_timeout() {
-	awk '!/^[[:space:]]*#/ && NF >= 3 { t += $2 } END { print t + 120 }' "$manifest"
+	manifest_entries "$manifest" | awk -F'\t' '{ t += $2 } END { print t + 120 }'
 }
 
 run_qemu() {
@@ -44,42 +48,29 @@ run_qemu() {
 		-append "$(kernel_cmdline)" </dev/null >"$console" 2>&1
 }
 
-# Test names in manifest order, after the two checks init always runs.
-planned_tests() {
-	printf '%s\n' "kernel boots without reports" "kvm initialised"
-	awk '!/^[[:space:]]*#/ && NF >= 3 { print $1 }' "$manifest"
-}
-
-# One "PASS|FAIL<TAB>name<TAB>reason" line per TAP result on the console.
-tap_results() {
-	tr -d '\r' <"$console" | sed -n \
-		-e 's/^ok [0-9]* - \(.*\)$/PASS\t\1\t/p' \
-		-e 's/^not ok [0-9]* - \(.*[^ ]\) *# *\(.*\)$/FAIL\t\1\t\2/p'
-}
-
-record_tap() {
-	local verdict name why seen
-	while IFS=$'\t' read -r verdict name why; do
-		record "$verdict" "$mode: $name" "$why"
-	done < <(tap_results)
-	seen=$(tap_results | cut -f2)
-	while read -r name; do
-		grep -qxF "$name" <<<"$seen" ||
-			record FAIL "$mode: $name" "no result: the guest stopped early"
-	done < <(planned_tests)
+# record, counting this boot's failures
+boot_record() {
+	[ "$1" = PASS ] || failures=$((failures + 1))
+	record "$@"
 }
 
 main() {
-	local status=0
+	local status=0 verdict name why results
 	run_qemu || status=$?
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-		record FAIL "$mode: boot" "QEMU killed after $(qemu_timeout) s (hang)"
+		boot_record FAIL "$mode: boot" "QEMU killed after $(qemu_timeout) s (hang)"
 	elif [ "$status" -ne 0 ]; then
-		record FAIL "$mode: boot" "QEMU exited with $status"
+		boot_record FAIL "$mode: boot" "QEMU exited with $status"
 	fi
-	record_tap
+	if results=$("$TOP/scripts/parse-console.sh" "$mode" "$manifest" "$console"); then
+		while IFS=$'\t' read -r verdict name why; do
+			boot_record "$verdict" "$name" "$why"
+		done <<<"$results"
+	else
+		boot_record FAIL "$mode: results" "the console could not be parsed"
+	fi
 	[ -z "$show" ] || tr -d '\r' <"$console" | sed -n '/^TAP version/,$p'
-	return 0
+	[ "$failures" -eq 0 ]
 }
 
 main

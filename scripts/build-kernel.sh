@@ -49,13 +49,17 @@ check_fragments() {
 	return $bad
 }
 
+# Nothing downstream may use an Image or headers of an earlier build: take
+# them down first, and publish the new ones only once both are built.
 main() {
 	[ -e "$SRC/.git" ] || die "no work tree; run scripts/apply.sh first"
+	mkdir -p "$OUT"
+	rm -rf "$OUT/Image" "$OUT/usr" "$OUT/usr.new"
 	configure
 	"${KMAKE[@]}" Image
-	mkdir -p "$OUT"
+	"${KMAKE[@]}" headers_install INSTALL_HDR_PATH="$OUT/usr.new" >/dev/null
 	cp "$OBJ/arch/arm64/boot/Image" "$OUT/Image"
-	"${KMAKE[@]}" headers_install INSTALL_HDR_PATH="$OUT/usr" >/dev/null
+	mv "$OUT/usr.new" "$OUT/usr"
 }
 
 main

@@ -8,8 +8,10 @@ SELFTESTS=$OUT/selftests
 
 # Unique /kvm/... paths named in the manifests, relative to the KVM folder.
 wanted_tests() {
-	awk '!/^[[:space:]]*#/ && $3 ~ "^/kvm/" { sub("^/kvm/", "", $3); print $3 }' \
-		"$TOP"/guest/*.list | sort -u
+	local manifest
+	for manifest in "$TOP"/guest/*.list; do
+		manifest_entries "$manifest"
+	done | awk -F'\t' '$3 ~ "^/kvm/" { sub("^/kvm/", "", $3); print $3 }' | sort -u
 }
 
 # The selftest Makefile does not track the UAPI headers: start afresh

@@ -10,7 +10,8 @@
 #   sparse                C=2 on arch/arm64/kvm/ at the tip reports nothing
 #                         the base does not
 # The per-patch builds run in a separate worktree (build/bisect) so the main
-# build is never disturbed.
+# build is never disturbed. Exits 0 once every check ran, whatever the
+# results; an error that stops the checks exits 1.
 . "$(dirname "$0")/lib.sh"
 
 EXCEPTIONS=$PATCHES/checkpatch-exceptions
@@ -25,10 +26,25 @@ X86_KVM_DIR=arch/x86/kvm/
 X86_PATHS='^(arch/x86/|include/(linux|uapi|asm-generic|trace)/|virt/)'
 
 # checkpatch types this patch may trip, from the exceptions file
-# ("patch-file TYPE reason...").
+# ("patch-file TYPE reason..."). Patches are matched without their number,
+# so an exception follows its patch when the series is renumbered.
 allowed_types() {
 	[ -f "$EXCEPTIONS" ] || return 0
-	awk -v p="$1" '$1 == p { printf "%s,", $2 }' "$EXCEPTIONS"
+	awk -v p="${1#[0-9][0-9][0-9][0-9]-}" '
+		/^#/ { next }
+		{ name = $1; sub(/^[0-9][0-9][0-9][0-9]-/, "", name) }
+		name == p { printf "%s,", $2 }' "$EXCEPTIONS"
+}
+
+# Every exception must name a patch of the series: a stale one would
+# silently excuse nothing, or the wrong patch after a rename.
+check_exceptions() {
+	local name
+	[ -f "$EXCEPTIONS" ] || return 0
+	while read -r name; do
+		series_patches | sed 's/^[0-9]\{4\}-//' | grep -qxF "${name#[0-9][0-9][0-9][0-9]-}" ||
+			record FAIL "checkpatch exceptions" "$name is not in the series"
+	done < <(awk '!/^#/ && NF { print $1 }' "$EXCEPTIONS" | sort -u)
 }
 
 checkpatch_one() {
@@ -206,6 +222,7 @@ main() {
 	[ -f "$OBJ/.config.ok" ] || die "no kernel configuration; build the kernel first"
 	[ "$(series_patches | wc -l)" -eq "$(git -C "$SRC" rev-list --count base..HEAD)" ] ||
 		die "build/linux holds commits not in patches/: make export first"
+	check_exceptions
 	run_checkpatch
 	run_bisect_builds
 	run_x86_builds

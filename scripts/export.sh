@@ -66,6 +66,7 @@ main() {
 	rm -f "$PATCHES"/*.patch
 	cp "$tmp"/*.patch "$PATCHES"/ 2>/dev/null || true
 	cp "$tmp/series" "$SERIES"
+	echo "$BASE_PKG $(base_version)" >"$BASE_RECORD"
 	# The work tree now matches the patch files: record it as applied.
 	"$TOP/scripts/apply.sh" --record
 	note "exported $count patches to patches/"

@@ -11,6 +11,8 @@ OUT=${OUT:-$BUILD/out}		# fixed outputs: Image, usr/include, selftests, initramf
 LOGS=$BUILD/logs
 PATCHES=$TOP/patches
 SERIES=$PATCHES/series
+BASE_RECORD=$PATCHES/base-version	# the base the patches were exported on
+MODES_TABLE=$TOP/scripts/modes.tsv
 
 BASE_PKG=linux-source-6.1
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
@@ -57,9 +59,50 @@ logged() {
 	fi
 }
 
+# The one reader of the test manifests (guest/*.list): for each test,
+# "name<TAB>timeout_s<TAB>argv0<TAB>argument count", comments and blank
+# lines skipped. Lines with fewer than three words are an error.
+manifest_entries() {
+	awk -v f="$1" '
+		{ sub(/#.*/, "") }
+		NF == 0 { next }
+		NF < 3 { printf "error: %s:%d: want \"name timeout argv...\"\n", f, NR > "/dev/stderr"; bad = 1; next }
+		$2 !~ /^[0-9]+$/ { printf "error: %s:%d: timeout \"%s\" is not a number\n", f, NR, $2 > "/dev/stderr"; bad = 1; next }
+		{ printf "%s\t%s\t%s\t%d\n", $1, $2, $3, NF - 2 }
+		END { exit bad }' "$1"
+}
+
 # Results of the checks of one test run: "PASS|FAIL<TAB>name<TAB>detail".
 RESULTS=${RESULTS:-$LOGS/results.tsv}
 
 record() {
 	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"
+}
+
+# The results table, then "N passed, N failed"; false unless every check
+# passed and there was at least one.
+summary() {
+	local passed failed
+	passed=$(grep -c '^PASS' "$RESULTS" || true)
+	failed=$(grep -c '^FAIL' "$RESULTS" || true)
+	echo
+	printf '%-6s %-52s %s\n' RESULT CHECK DETAIL
+	awk -F'\t' '{ printf "%-6s %-52s %s\n", $1, $2, $3 }' "$RESULTS"
+	echo
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+# The KVM modes of scripts/modes.tsv, in order
+mode_names() {
+	awk -F'\t' '!/^#/ && NF { print $1 }' "$MODES_TABLE"
+}
+
+# mode_field MODE 2|3: its kernel arguments or its banner; an unknown mode
+# is an error, never a default
+mode_field() {
+	local value
+	value=$(awk -F'\t' -v m="$1" -v f="$2" '!/^#/ && $1 == m { print $f }' "$MODES_TABLE")
+	[ -n "$value" ] || die "unknown KVM mode '$1' (scripts/modes.tsv has: $(mode_names | xargs))"
+	[ "$value" = - ] || echo "$value"
 }

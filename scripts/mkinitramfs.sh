@@ -31,7 +31,7 @@ cpio_list() {
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $INIT_BIN 0755 0 0"
 	echo "file /etc/tests.list $manifest 0644 0 0"
-	awk '!/^[[:space:]]*#/ && NF >= 3 && $3 !~ /^@/ { print $3 }' "$manifest" | sort -u |
+	manifest_entries "$manifest" | awk -F'\t' '$3 !~ /^@/ { print $3 }' | sort -u |
 		while read -r path; do
 			host=$(host_file "$path")
 			[ -x "$host" ] || die "$host is missing (built by the build steps)"
@@ -44,9 +44,33 @@ cpio_list() {
 		done
 }
 
+# A guest limit from guest/init.c (#define NAME value)
+guest_limit() {
+	awk -v n="$1" '$1 == "#define" && $2 == n { print $3 }' "$TOP/guest/init.c"
+}
+
+# The guest must be able to hold the whole manifest: a test it cannot see
+# would never run, and never be reported missing by the guest itself.
+check_limits() {
+	local tests bytes args max_tests max_bytes max_args
+	max_tests=$(guest_limit MAX_TESTS)
+	max_bytes=$(guest_limit MANIFEST_MAX)
+	max_args=$(guest_limit MAX_ARGS)
+	tests=$(manifest_entries "$manifest" | wc -l)
+	bytes=$(wc -c <"$manifest")
+	args=$(manifest_entries "$manifest" | cut -f4 | sort -n | tail -n1)
+	[ "$tests" -le "$max_tests" ] ||
+		die "$manifest has $tests tests; the guest holds $max_tests (MAX_TESTS in guest/init.c)"
+	[ "$bytes" -lt "$max_bytes" ] ||
+		die "$manifest is $bytes bytes; the guest reads $((max_bytes - 1)) (MANIFEST_MAX)"
+	[ "${args:-0}" -le "$max_args" ] ||
+		die "$manifest has a test with $args words of argv; the guest takes $max_args (MAX_ARGS)"
+}
+
 main() {
 	local list=$output.list
 	[ -x "$OBJ/usr/gen_init_cpio" ] || die "no gen_init_cpio; build the kernel first"
+	check_limits
 	build_init
 	# Sorted, "dir" lines come first and a parent before its children.
 	cpio_list | sort -u >"$list"
