@@ -41,9 +41,27 @@ planned() {
 	sed -n 's/^# harness plan: //p' <<<"$text"
 }
 
+# "name<TAB>seconds" for each test that reported its duration
+durations() {
+	awk '/^(not )?ok [0-9]+ - / { sub(/^(not )?ok [0-9]+ - /, ""); sub(/ *#.*$/, ""); name = $0; next }
+	     /^# duration: [0-9]+ s$/ && name != "" { print name "\t" $3; name = "" }' <<<"$text"
+}
+
+# The detail of a passed test: its time against its limit, so that the
+# margin shows in the results table
+margin() {
+	local took limit
+	took=$(awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$times")
+	limit=$(awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$limits")
+	[ -n "$took" ] && [ -n "$limit" ] && echo "$took s of $limit s"
+	return 0
+}
+
 main() {
-	local verdict name why seen plan report
+	local verdict name why seen plan report times limits
 	plan=$(planned)
+	times=$(durations)
+	limits=$(manifest_entries "$manifest" | cut -f1,2)
 	if [ -z "$plan" ]; then
 		result FAIL "guest plan" "the guest printed no plan: init never ran"
 	fi
@@ -52,6 +70,7 @@ main() {
 			verdict=FAIL
 			why="a result for no planned test (a line cut by kernel output?)"
 		fi
+		[ "$verdict" = FAIL ] || why=$(margin "$name")
 		result "$verdict" "$name" "$why"
 	done < <(tap_results)
 	seen=$(tap_results | cut -f2)
