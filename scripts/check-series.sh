@@ -134,24 +134,33 @@ base_diagnostics() {
 }
 
 run_bisect_builds() {
-	local base_diag commit p log new
+	local base_diag commit p
 	prepare_worktree
 	base_diag=$(base_diagnostics)
 	build_at base "$LOGS/w1-base.log" || die "the base does not build"
 	paste <(git -C "$SRC" rev-list --reverse base..HEAD) <(series_patches) |
 		while IFS=$'\t' read -r commit p; do
-			log=$LOGS/w1-$p.log
-			if ! build_at "$commit" "$log"; then
-				record FAIL "builds W=1: $p" "$(grep -m1 -E 'error:|Error' "$log")"
-				continue
-			fi
-			new=$(comm -13 <(echo "$base_diag") <(diagnostics "$log"))
-			if [ -n "$new" ]; then
-				record FAIL "builds W=1: $p" "new warning: $(head -n1 <<<"$new")"
-			else
-				record PASS "builds W=1: $p"
-			fi
+			judge_build "builds W=1: $p" "$LOGS/w1-$p.log" "$base_diag" \
+				build_at "$commit"
 		done
+}
+
+# judge_build CHECK LOG BASE_DIAGNOSTICS BUILD_COMMAND...: run the build
+# with its output in LOG; CHECK passes if it builds with no diagnostic the
+# base does not have
+judge_build() {
+	local check=$1 log=$2 base_diag=$3 new
+	shift 3
+	if ! "$@" "$log"; then
+		record FAIL "$check" "$(grep -m1 -E 'error:|Error' "$log")"
+		return 0
+	fi
+	new=$(comm -13 <(echo "$base_diag") <(diagnostics "$log"))
+	if [ -n "$new" ]; then
+		record FAIL "$check" "new warning: $(head -n1 <<<"$new")"
+	else
+		record PASS "$check"
+	fi
 }
 
 # Patches that touch x86 or generic code, as "commit<TAB>patch" lines
@@ -171,7 +180,7 @@ x86_build_at() {
 }
 
 run_x86_builds() {
-	local todo cache base_diag commit p log new
+	local todo cache base_diag commit p
 	todo=$(x86_patches)
 	[ -n "$todo" ] || return 0
 	git -C "$WT" checkout -q --detach base
@@ -183,17 +192,8 @@ run_x86_builds() {
 	fi
 	base_diag=$(cat "$cache")
 	while IFS=$'\t' read -r commit p; do
-		log=$LOGS/w1-x86-$p.log
-		if ! x86_build_at "$commit" "$log"; then
-			record FAIL "builds W=1 x86: $p" "$(grep -m1 -E 'error:|Error' "$log")"
-			continue
-		fi
-		new=$(comm -13 <(echo "$base_diag") <(diagnostics "$log"))
-		if [ -n "$new" ]; then
-			record FAIL "builds W=1 x86: $p" "new warning: $(head -n1 <<<"$new")"
-		else
-			record PASS "builds W=1 x86: $p"
-		fi
+		judge_build "builds W=1 x86: $p" "$LOGS/w1-x86-$p.log" "$base_diag" \
+			x86_build_at "$commit"
 	done <<<"$todo"
 }
 
