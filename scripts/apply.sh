@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make build/linux a git work tree holding the pristine base as its first
-# commit (tagged "base") and one commit per patch of the series on top.
+# commit (tagged "base") and one commit per patch of each series of
+# patches/topics on top, in that order. A branch named after each topic but
+# the last marks the series' last commit (see topic_end in lib.sh).
 #
 # Idempotent: a stamp records which patch files were applied and the HEAD
 # that resulted, so a re-run with nothing changed returns at once, and
@@ -20,6 +22,7 @@ git_src() {
 series_digest() {
 	{
 		base_version
+		topics
 		series_patches | while read -r p; do
 			[ -f "$PATCHES/$p" ] || die "series names $p, which is not in patches/"
 			sha256sum "$PATCHES/$p"
@@ -71,16 +74,19 @@ report_conflict() {
 }
 
 apply_series() {
-	local p
+	local topic p
 	git_src reset -q --hard base
 	git_src clean -qfdx
-	while read -r p; do
-		if ! git_src am -q --committer-date-is-author-date "$PATCHES/$p" >>"$LOGS/apply.log" 2>&1; then
-			report_conflict "$p"
-			git_src am --abort >/dev/null 2>&1 || true
-			return 1
-		fi
-	done < <(series_patches)
+	for topic in $(topics); do
+		while read -r p; do
+			if ! git_src am -q --committer-date-is-author-date "$PATCHES/$p" >>"$LOGS/apply.log" 2>&1; then
+				report_conflict "$p"
+				git_src am --abort >/dev/null 2>&1 || true
+				return 1
+			fi
+		done < <(series_patches | grep "^$topic/")
+		[ "$(topic_end "$topic")" = HEAD ] || git_src branch -f "$topic" HEAD
+	done
 }
 
 main() {
@@ -91,6 +97,8 @@ main() {
 	if ! git_src log -1 --format=%s base 2>/dev/null | grep -qF " $version "; then
 		unpack_base "$version"
 	fi
+	# A rebase moves the topic branches with the commits they mark.
+	git_src config rebase.updateRefs true
 	have_identity || export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-harness} \
 		GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-harness@localhost}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Series checks, one result per patch and check:
 #   checkpatch: <patch>   scripts/checkpatch.pl --strict: no error, warning
-#                         or check, except those in patches/checkpatch-exceptions
+#                         or check, except those in the
+#                         topic's checkpatch-exceptions
 #   builds W=1: <patch>   arch/arm64/kvm/ builds after this patch alone with
 #                         no compiler warning the base does not have
 #   builds W=1 x86: <patch>
@@ -14,7 +15,7 @@
 # results; an error that stops the checks exits 1.
 . "$(dirname "$0")/lib.sh"
 
-EXCEPTIONS=$PATCHES/checkpatch-exceptions
+EXCEPTIONS=checkpatch-exceptions	# in each topic directory
 WT=$BUILD/bisect
 WT_OBJ=$BUILD/obj-bisect
 X86_OBJ=$BUILD/obj-x86
@@ -25,30 +26,43 @@ X86_KVM_DIR=arch/x86/kvm/
 # (include/kvm/ holds arm64's KVM headers only)
 X86_PATHS='^(arch/x86/|include/(linux|uapi|asm-generic|trace)/|virt/)'
 
-# checkpatch types this patch may trip, from the exceptions file
-# ("patch-file TYPE reason..."). Patches are matched without their number,
-# so an exception follows its patch when the series is renumbered.
+# checkpatch types a patch ("topic/NNNN-name.patch") may trip, from its
+# topic's exceptions file ("patch-file TYPE reason..."). Patches are
+# matched without their number, so an exception follows its patch when the
+# series is renumbered.
 allowed_types() {
-	[ -f "$EXCEPTIONS" ] || return 0
-	awk -v p="${1#[0-9][0-9][0-9][0-9]-}" '
+	local exceptions=$PATCHES/${1%%/*}/$EXCEPTIONS name=${1#*/}
+	[ -f "$exceptions" ] || return 0
+	awk -v p="${name#[0-9][0-9][0-9][0-9]-}" '
 		/^#/ { next }
 		{ name = $1; sub(/^[0-9][0-9][0-9][0-9]-/, "", name) }
-		name == p { printf "%s,", $2 }' "$EXCEPTIONS"
+		name == p { printf "%s,", $2 }' "$exceptions"
 }
 
-# Every exception must name a patch of the series: a stale one would
+# Every exception must name a patch of its series: a stale one would
 # silently excuse nothing, or the wrong patch after a rename.
 check_exceptions() {
-	local name
-	[ -f "$EXCEPTIONS" ] || return 0
-	while read -r name; do
-		series_patches | sed 's/^[0-9]\{4\}-//' | grep -qxF "${name#[0-9][0-9][0-9][0-9]-}" ||
-			record FAIL "checkpatch exceptions" "$name is not in the series"
-	done < <(awk '!/^#/ && NF { print $1 }' "$EXCEPTIONS" | sort -u)
+	local topic exceptions name
+	for topic in $(topics); do
+		exceptions=$PATCHES/$topic/$EXCEPTIONS
+		[ -f "$exceptions" ] || continue
+		while read -r name; do
+			series_patches | sed -n "s|^$topic/[0-9]\{4\}-||p" |
+				grep -qxF "${name#[0-9][0-9][0-9][0-9]-}" ||
+				record FAIL "checkpatch exceptions" "$topic: $name is not in the series"
+		done < <(awk '!/^#/ && NF { print $1 }' "$exceptions" | sort -u)
+	done
+}
+
+# The log of check CHECK for patch "topic/name.patch"
+patch_log() {
+	mkdir -p "$LOGS/$1/${2%%/*}"
+	echo "$LOGS/$1/$2.log"
 }
 
 checkpatch_one() {
-	local patch=$1 log=$LOGS/checkpatch-$1.log ignore
+	local patch=$1 log ignore
+	log=$(patch_log checkpatch "$patch")
 	ignore=$(allowed_types "$patch")
 	# Debian's python3 first: spdxcheck.py needs its python3-ply/python3-git.
 	(cd "$SRC" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --no-summary --show-types \
@@ -140,7 +154,7 @@ run_bisect_builds() {
 	build_at base "$LOGS/w1-base.log" || die "the base does not build"
 	paste <(git -C "$SRC" rev-list --reverse base..HEAD) <(series_patches) |
 		while IFS=$'\t' read -r commit p; do
-			judge_build "builds W=1: $p" "$LOGS/w1-$p.log" "$base_diag" \
+			judge_build "builds W=1: $p" "$(patch_log w1 "$p")" "$base_diag" \
 				build_at "$commit"
 		done
 }
@@ -192,7 +206,7 @@ run_x86_builds() {
 	fi
 	base_diag=$(cat "$cache")
 	while IFS=$'\t' read -r commit p; do
-		judge_build "builds W=1 x86: $p" "$LOGS/w1-x86-$p.log" "$base_diag" \
+		judge_build "builds W=1 x86: $p" "$(patch_log w1-x86 "$p")" "$base_diag" \
 			x86_build_at "$commit"
 	done <<<"$todo"
 }

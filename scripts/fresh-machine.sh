@@ -59,6 +59,18 @@ in_root() {
 		TERM=dumb LANG=C.UTF-8 /bin/bash -c "$1"
 }
 
+# fresh_command COMMAND: run it in the clone, log it, show its last lines
+# and its time (the first command runs with an empty ccache: cold)
+fresh_command() {
+	local start=$SECONDS rc
+	say "$1 (log: build/logs/fresh-machine.log)"
+	in_root "cd /root/repo && $1" 2>&1 | tee -a "$LOGS/fresh-machine.log" | tail -n 5
+	rc=${PIPESTATUS[0]}
+	say "$1: exit $rc after $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s" |
+		tee -a "$LOGS/fresh-machine.log"
+	[ "$rc" -eq 0 ] || die "$1 failed on the fresh machine"
+}
+
 main() {
 	[ "$(id -u)" -eq 0 ] || die "run as root: debootstrap and chroot need it"
 	[ -z "$(git -C "$TOP" status --porcelain --untracked-files=no)" ] ||
@@ -70,12 +82,9 @@ main() {
 	in_root "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q make git" \
 		>"$LOGS/fresh-apt.log" 2>&1 || die "apt-get in the root failed (build/logs/fresh-apt.log)"
 	git clone -q "$TOP" "$ROOT/root/repo"
-	say "make run (log: build/logs/fresh-machine.log)"
-	in_root "cd /root/repo && make run" 2>&1 | tee "$LOGS/fresh-machine.log" | tail -n 5
-	[ "${PIPESTATUS[0]}" -eq 0 ] || die "make run failed on the fresh machine"
-	say "make test"
-	in_root "cd /root/repo && make test" 2>&1 | tee -a "$LOGS/fresh-machine.log" | tail -n 5
-	[ "${PIPESTATUS[0]}" -eq 0 ] || die "make test failed on the fresh machine"
+	: >"$LOGS/fresh-machine.log"
+	fresh_command "make run"
+	fresh_command "make test"
 	say "fresh machine: both commands passed"
 }
 

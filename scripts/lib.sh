@@ -10,7 +10,7 @@ OBJ=${OBJ:-$BUILD/obj}		# out-of-tree kernel objects
 OUT=${OUT:-$BUILD/out}		# fixed outputs: Image, usr/include, selftests, initramfs
 LOGS=$BUILD/logs
 PATCHES=$TOP/patches
-SERIES=$PATCHES/series
+TOPICS=$PATCHES/topics		# the series (one per topic), in the order they apply
 BASE_RECORD=$PATCHES/base-version	# the base the patches were exported on
 MODES_TABLE=$TOP/scripts/modes.tsv
 
@@ -41,10 +41,50 @@ base_version() {
 	dpkg-query -W -f='${Version}' "$BASE_PKG" 2>/dev/null
 }
 
-# Patch file names in series order, comments and blank lines skipped.
+# Lines of a list file, comments and blank lines skipped
+list_entries() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^[[:space:]]*$/d' "$1"
+}
+
+# The topics of patches/topics in apply order; each is a directory of
+# patches/ holding one series.
+topics() {
+	[ -f "$TOPICS" ] || die "patches/topics is missing"
+	list_entries "$TOPICS"
+}
+
+# Every patch of every series in apply order, as "topic/NNNN-name.patch"
+# (relative to patches/).
 series_patches() {
-	[ -f "$SERIES" ] || return 0
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES"
+	local topic
+	for topic in $(topics); do
+		[ -f "$PATCHES/$topic/series" ] || continue
+		list_entries "$PATCHES/$topic/series" | sed "s|^|$topic/|"
+	done
+}
+
+# The work tree marks where each series but the last ends with a branch
+# named after its topic; the last one ends at HEAD. rebase.updateRefs
+# (set by apply.sh) moves these branches along when commits are rebased.
+topic_end() {
+	if [ "$1" = "$(topics | tail -n1)" ]; then
+		echo HEAD
+	else
+		echo "refs/heads/$1"
+	fi
+}
+
+# The commit range of a topic's series in the work tree, "from..to"
+topic_range() {
+	local topic prev=base
+	for topic in $(topics); do
+		if [ "$topic" = "$1" ]; then
+			echo "$prev..$(topic_end "$topic")"
+			return 0
+		fi
+		prev=$(topic_end "$topic")
+	done
+	die "no topic '$1' in patches/topics"
 }
 
 # Run a command with its output going to a log file; on failure show the
