@@ -44,7 +44,10 @@ unpack_base() {
 	git -C "$tmp" config gc.auto 0
 	git -C "$tmp" config core.untrackedCache true
 	git -C "$tmp" add -f -A  # Debian's .gitignore ignores the top level
-	git -C "$tmp" commit -q -m "Debian $BASE_PKG $version (pristine base)"
+	# The harness makes this commit, not the user: a fixed identity, so
+	# that a machine without a git identity can unpack the base.
+	git -C "$tmp" -c user.name=harness -c user.email=harness@localhost \
+		commit -q -m "Debian $BASE_PKG $version (pristine base)"
 	git -C "$tmp" tag base
 	mv "$tmp" "$SRC"
 }
