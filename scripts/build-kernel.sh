@@ -19,15 +19,16 @@ done
 # Write .config only when its content changes, so that an unchanged
 # configuration never triggers a rebuild.
 configure() {
-	local tmp=$OBJ/.config.new
-	mkdir -p "$OBJ"
+	local tmp=$OBJ/.config.new merged=$OBJ/.config-merged
+	mkdir -p "$OBJ" "$merged"
 	"${KMAKE[@]}" KCONFIG_CONFIG=.config.new allnoconfig >/dev/null
-	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
+	# merge_config.sh writes DIR/.config: never the build's own .config
+	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$merged" \
 		.config.new "${FRAGMENTS[@]}" >/dev/null)
-	mv "$OBJ/.config" "$tmp"
+	mv "$merged/.config" "$tmp"
 	"${KMAKE[@]}" KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
 	check_fragments "$tmp"
-	if cmp -s "$tmp" "$OBJ/.config.ok"; then
+	if [ -f "$OBJ/.config" ] && cmp -s "$tmp" "$OBJ/.config.ok"; then
 		rm -f "$tmp"
 	else
 		cp "$tmp" "$OBJ/.config.ok"
