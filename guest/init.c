@@ -50,6 +50,7 @@ struct result {
 	char reason[128];
 	char *output;		/* test output followed by kernel reports */
 	size_t len;
+	bool cut;		/* output beyond OUTPUT_MAX was dropped */
 };
 
 /* Substrings that mark a kernel report; any of them fails the test. */
@@ -62,6 +63,24 @@ static const char *const report_markers[] = {
 
 static int kmsg_fd = -1;
 
+/* Keep output as it came; past OUTPUT_MAX, say where it was cut. */
+static void append_bytes(struct result *r, const char *text, size_t n)
+{
+	static const char cut_note[] = "\n[output cut here: over OUTPUT_MAX]\n";
+
+	if (r->cut)
+		return;
+	if (r->len + n + sizeof(cut_note) > OUTPUT_MAX) {
+		text = cut_note;
+		n = sizeof(cut_note) - 1;
+		r->cut = true;
+	}
+	memcpy(r->output + r->len, text, n);
+	r->len += n;
+	r->output[r->len] = '\0';
+}
+
+/* A message of the harness (one line or a few) */
 static void append(struct result *r, const char *fmt, ...)
 {
 	char line[1024];
@@ -73,13 +92,7 @@ static void append(struct result *r, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (r->len + n >= OUTPUT_MAX)
-		return;
-	memcpy(r->output + r->len, line, n);
-	r->len += n;
-	r->output[r->len] = '\0';
+	append_bytes(r, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static void fail(struct result *r, const char *reason)
@@ -151,6 +164,7 @@ static void result_init(struct result *r)
 	r->ok = true;
 	r->reason[0] = '\0';
 	r->len = 0;
+	r->cut = false;
 	r->output[0] = '\0';
 }
 
@@ -178,11 +192,10 @@ static bool read_output(int fd, struct result *r, time_t deadline)
 			return false;
 		if (poll(&pfd, 1, left * 1000) <= 0)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return true;
-		buf[n] = '\0';
-		append(r, "%s", buf);
+		append_bytes(r, buf, n);
 	}
 }
 
@@ -229,9 +242,8 @@ static void check_kmemleak(struct result *r)
 		return;
 	}
 	fd = open(KMEMLEAK, O_RDONLY);
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		append(r, "%s", buf);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		append_bytes(r, buf, n);
 		fail(r, "unreferenced objects");
 	}
 	if (fd >= 0)
@@ -359,6 +371,8 @@ static void mount_fs(void)
 	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 }
 
+/* tests/init/ builds this file into a host program with its own main() */
+#ifndef INIT_UNDER_TEST
 int main(void)
 {
 	static struct test tests[MAX_TESTS];
@@ -402,3 +416,4 @@ int main(void)
 	reboot(RB_POWER_OFF);
 	return 0;
 }
+#endif

@@ -4,6 +4,7 @@
 #
 #   deps           Debian packages (scripts/deps.sh)
 #   parser         the console parser on the recorded consoles of tests/
+#   init           the guest init's output capture (tests/init/), on the host
 #   apply          the series on the base (build/linux)
 #   kernel         the test kernel, published to build/out only if it built
 #   checks         series checks (checkpatch, W=1 per patch, x86, sparse)
@@ -30,7 +31,7 @@ S=$TOP/scripts
 # job_steps JOB: the steps of a job, in pipeline order
 job_steps() {
 	case "$1" in
-	test)	echo deps parser apply kernel checks selftests demo boot ;;
+	test)	echo deps parser init apply kernel checks selftests demo boot ;;
 	check)	echo deps apply kernel checks ;;
 	boot)	echo deps apply kernel selftests demo boot ;;
 	run)	echo deps apply kernel demo boot ;;
@@ -97,6 +98,7 @@ skipped() {
 
 step_deps()	 { step deps "" "$S/deps.sh"; }
 step_parser()	 { step parser "" "$S/test-parser.sh"; }
+step_init()	 { step init "" "$S/test-init.sh"; }
 step_apply()	 { step apply "series applies to $BASE_PKG" "$S/apply.sh"; }
 step_kernel()	 { step kernel "kernel builds" "$S/build-kernel.sh"; }
 step_checks()	 { step checks "" "$S/check-series.sh"; }
@@ -136,7 +138,7 @@ step_boot() {
 needs() {
 	case "$1" in
 	deps)		echo "" ;;
-	parser)		echo deps ;;
+	parser|init)	echo deps ;;
 	apply)		echo deps ;;
 	kernel)		echo apply ;;
 	checks)		echo kernel ;;
