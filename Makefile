@@ -13,8 +13,11 @@
 #   make build   kernel Image and UAPI headers into build/out/
 #   make bench   cost of the series: base vs series kernels, table + CSV
 #   make fresh-check  the README's two commands in a bare Debian root
+#   make record-base-regs  record the base kernel's registers (test data of
+#                the restore test), after checking the base restores them
 #   make clean   remove everything generated except build/linux (your work)
-.PHONY: run test check boot deps apply export build bench fresh-check clean
+.PHONY: run test check boot deps apply export build bench fresh-check \
+	record-base-regs clean
 
 S := scripts
 MODE ?= vhe
@@ -48,6 +51,9 @@ bench:
 
 fresh-check:
 	@$(S)/fresh-machine.sh
+
+record-base-regs:
+	@$(S)/record-base-regs.sh
 
 clean:
 	@$(S)/clean.sh

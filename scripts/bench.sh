@@ -8,23 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 
 BENCH=$BUILD/bench
-BASE_SRC=$BUILD/base-src
 SIZES=(1 100 10000 100000)
 
-say() {
-	printf '==> %s\n' "$*"
-}
-
-base_worktree() {
-	[ -e "$BASE_SRC/.git" ] && return 0
-	git -C "$SRC" worktree prune
-	git -C "$SRC" worktree add -q --detach "$BASE_SRC" base
-}
-
-build_kernel() {
-	local name=$1 src=$2
-	SRC=$src OBJ=$BENCH/$name/obj OUT=$BENCH/$name/out \
-		logged "$LOGS/bench-build-$name.log" "$TOP/scripts/build-kernel.sh" kvm.config
+build_series_kernel() {
+	OBJ=$BENCH/series/obj OUT=$BENCH/series/out \
+		logged "$LOGS/bench-build-series.log" "$TOP/scripts/build-kernel.sh" kvm.config
 }
 
 # The program is built against the series' headers and the KVM selftest
@@ -46,12 +34,13 @@ build_program() {
 		"$TOP/bench/bench.list" "$BENCH/initramfs.cpio.gz"
 }
 
-# Boot one kernel with the benchmark; its "bench: key value" lines land in
-# build/bench/<name>/metrics.txt.
+# Boot one kernel (its build's out/) with the benchmark; its "bench: key
+# value" lines land in build/bench/<name>/metrics.txt.
 run_in() {
-	local name=$1 results=$BENCH/$1/results.tsv
+	local name=$1 out=$2 results=$BENCH/$1/results.tsv
+	mkdir -p "$BENCH/$name"
 	: >"$results"
-	OUT=$BENCH/$name/out CONSOLE_TAG=bench-$name RESULTS=$results \
+	OUT=$out CONSOLE_TAG=bench-$name RESULTS=$results \
 		"$TOP/scripts/boot.sh" vhe "$TOP/bench/bench.list" "$BENCH/initramfs.cpio.gz" ||
 		true	# the results say what failed
 	if grep -q '^FAIL' "$results"; then
@@ -128,12 +117,11 @@ plot() {
 main() {
 	say "checking packages"; "$TOP/scripts/deps.sh"
 	say "applying the series"; logged "$LOGS/apply-series.log" "$TOP/scripts/apply.sh"
-	base_worktree
-	say "building the base kernel (no debug options)"; build_kernel base "$BASE_SRC"
-	say "building the series kernel (no debug options)"; build_kernel series "$SRC"
+	say "building the base kernel (no debug options)"; build_base_kernel
+	say "building the series kernel (no debug options)"; build_series_kernel
 	say "building the benchmark program"; build_program
-	say "booting the base kernel"; run_in base
-	say "booting the series kernel"; run_in series
+	say "booting the base kernel"; run_in base "$BASE_KERNEL/out"
+	say "booting the series kernel"; run_in series "$BENCH/series/out"
 	report
 	plot
 }

@@ -14,10 +14,6 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 MOUNTS=(proc sys dev)
 
-say() {
-	printf '==> %s\n' "$*"
-}
-
 # Unmount whatever is mounted under the root, deepest first; runs on every
 # exit path, so that a failed run never leaves the host's /dev bound in.
 unmount_all() {

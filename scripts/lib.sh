@@ -14,6 +14,9 @@ TOPICS=$PATCHES/topics		# the series (one per topic), in the order they apply
 BASE_RECORD=$PATCHES/base-version	# the base the patches were exported on
 MODES_TABLE=$TOP/scripts/modes.tsv
 
+BASE_SRC=$BUILD/base-src	# the base alone: a worktree of $SRC at its tag "base"
+BASE_KERNEL=$BUILD/base-kernel	# the base's kernel (kvm.config): obj/, out/Image
+
 BASE_PKG=linux-source-6.1
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
@@ -30,6 +33,11 @@ mkdir -p "$LOGS"
 die() {
 	printf 'error: %s\n' "$*" >&2
 	exit 1
+}
+
+# A stage of a long command, as a heading
+say() {
+	printf '==> %s\n' "$*"
 }
 
 note() {
@@ -87,6 +95,21 @@ topic_range() {
 	die "no topic '$1' in patches/topics"
 }
 
+# The unpatched base kernel from kernel-config/kvm.config alone, in
+# $BASE_KERNEL/out/Image: what make bench and record-base-regs.sh compare
+# with. Its worktree follows the tag "base" of the work tree.
+build_base_kernel() {
+	local base
+	base=$(git -C "$SRC" rev-parse base)
+	if [ "$(git -C "$BASE_SRC" rev-parse HEAD 2>/dev/null)" != "$base" ]; then
+		rm -rf "$BASE_SRC"
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$BASE_SRC" "$base"
+	fi
+	SRC=$BASE_SRC OBJ=$BASE_KERNEL/obj OUT=$BASE_KERNEL/out \
+		logged "$LOGS/build-base-kernel.log" "$TOP/scripts/build-kernel.sh" kvm.config
+}
+
 # Run a command with its output going to a log file; on failure show the
 # log's tail so the cause is on screen, not only in the file.
 logged() {
@@ -100,15 +123,21 @@ logged() {
 }
 
 # The one reader of the test manifests (guest/*.list): for each test,
-# "name<TAB>timeout_s<TAB>argv0<TAB>argument count", comments and blank
-# lines skipped. Lines with fewer than three words are an error.
+# "name<TAB>timeout_s<TAB>argv0<TAB>argument count<TAB>argv1 argv2 ...",
+# comments and blank lines skipped. Lines with fewer than three words are
+# an error.
 manifest_entries() {
 	awk -v f="$1" '
 		{ sub(/#.*/, "") }
 		NF == 0 { next }
 		NF < 3 { printf "error: %s:%d: want \"name timeout argv...\"\n", f, NR > "/dev/stderr"; bad = 1; next }
 		$2 !~ /^[0-9]+$/ { printf "error: %s:%d: timeout \"%s\" is not a number\n", f, NR, $2 > "/dev/stderr"; bad = 1; next }
-		{ printf "%s\t%s\t%s\t%d\n", $1, $2, $3, NF - 2 }
+		{
+			args = ""
+			for (i = 4; i <= NF; i++)
+				args = args (i > 4 ? " " : "") $i
+			printf "%s\t%s\t%s\t%d\t%s\n", $1, $2, $3, NF - 2, args
+		}
 		END { exit bad }' "$1"
 }
 

@@ -19,29 +19,43 @@ host_file() {
 	/kvm/*) echo "$OUT/selftests/${1#/kvm/}" ;;
 	/demo/*) echo "$OUT/demo/${1#/demo/}" ;;
 	/bench/*) echo "$OUT/bench/${1#/bench/}" ;;
+	/data/*) echo "$TOP/guest/data/${1#/data/}" ;;
 	*) die "$manifest: no host file provides $1" ;;
 	esac
 }
 
+# What the guest needs from the host: "path mode" for every program the
+# manifest runs and every argument that names a file under /data/.
+guest_files() {
+	manifest_entries "$manifest" | awk -F'\t' '
+		$3 !~ /^@/ { print $3, "0755" }
+		{
+			n = split($5, args, " ")
+			for (i = 1; i <= n; i++)
+				if (args[i] ~ "^/data/")
+					print args[i], "0644"
+		}' | sort -u
+}
+
 # A gen_init_cpio list: directories, device nodes, init, the manifest and
-# every program the manifest runs (with its parent directories).
+# the guest's files (with their parent directories).
 cpio_list() {
-	local dir path host
+	local dir path mode host
 	printf 'dir /%s 0755 0 0\n' dev proc sys tmp etc bin
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $INIT_BIN 0755 0 0"
 	echo "file /etc/tests.list $manifest 0644 0 0"
-	manifest_entries "$manifest" | awk -F'\t' '$3 !~ /^@/ { print $3 }' | sort -u |
-		while read -r path; do
-			host=$(host_file "$path")
-			[ -x "$host" ] || die "$host is missing (built by the build steps)"
-			dir=$(dirname "$path")
-			while [ "$dir" != / ]; do
-				echo "dir $dir 0755 0 0"
-				dir=$(dirname "$dir")
-			done
-			echo "file $path $host 0755 0 0"
+	guest_files | while read -r path mode; do
+		host=$(host_file "$path")
+		[ -f "$host" ] || die "$host is missing (built by the build steps)"
+		[ "$mode" = 0644 ] || [ -x "$host" ] || die "$host is not executable"
+		dir=$(dirname "$path")
+		while [ "$dir" != / ]; do
+			echo "dir $dir 0755 0 0"
+			dir=$(dirname "$dir")
 		done
+		echo "file $path $host $mode 0 0"
+	done
 }
 
 # A guest limit from guest/init.c (#define NAME value)
