@@ -12,7 +12,11 @@
  * init: @kmemleak scans for leaks of everything that ran before it. The
  * check "kvm initialised" prints the line KVM logged about its mode; the
  * host compares it with the mode it asked for (scripts/modes.tsv).
+ * In an argument, @mode@ stands for that mode's name, which the host
+ * passes on the kernel command line as harness_mode=NAME (the kernel
+ * hands such parameters to init as environment variables).
  */
+#define _GNU_SOURCE	/* asprintf() */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -168,13 +172,45 @@ static void result_init(struct result *r)
 	r->output[0] = '\0';
 }
 
+#define MODE_PLACEHOLDER	"@mode@"
+
+/*
+ * @word with MODE_PLACEHOLDER replaced by the KVM mode's name; NULL if
+ * the host did not name the mode.
+ */
+static char *expand_mode(const char *word)
+{
+	const char *at = strstr(word, MODE_PLACEHOLDER), *mode = getenv("harness_mode");
+	char *out;
+
+	if (!at)
+		return strdup(word);
+	if (!mode || !*mode)
+		return NULL;
+	if (asprintf(&out, "%.*s%s%s", (int)(at - word), word, mode,
+		     at + strlen(MODE_PLACEHOLDER)) < 0)
+		return NULL;
+	return out;
+}
+
 static void run_child(const struct test *t, int out_fd)
 {
+	char *argv[MAX_ARGS + 1] = { NULL };
+	int i;
+
 	dup2(out_fd, STDOUT_FILENO);
 	dup2(out_fd, STDERR_FILENO);
 	setsid();
-	execv(t->argv[0], t->argv);
-	fprintf(stderr, "exec %s: %s\n", t->argv[0], strerror(errno));
+	for (i = 0; t->argv[i]; i++) {
+		argv[i] = expand_mode(t->argv[i]);
+		if (!argv[i]) {
+			fprintf(stderr, "%s: no harness_mode for %s\n", t->argv[i],
+				MODE_PLACEHOLDER);
+			_exit(127);
+		}
+	}
+	execv(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 

@@ -29,7 +29,8 @@ kernel_cmdline() {
 	# (smccc_filter_faults); it does nothing until failslab is armed.
 	# A debug kernel under emulation can take longer than RCU's default
 	# 21 s stall timeout for one piece of work; that is not a stall.
-	local args="console=ttyAMA0 panic=-1 quiet"
+	# harness_mode: init replaces @mode@ in the tests' arguments with it
+	local args="console=ttyAMA0 panic=-1 quiet harness_mode=$mode"
 	args+=" slub_debug=A,maple_node rcupdate.rcu_cpu_stall_timeout=300"
 	echo "$args $mode_args ${APPEND:-}"
 }

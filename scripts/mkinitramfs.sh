@@ -25,15 +25,28 @@ host_file() {
 }
 
 # What the guest needs from the host: "path mode" for every program the
-# manifest runs and every argument that names a file under /data/.
+# manifest runs and every argument that names a file under /data/; a
+# file named with @mode@ is packed for each mode of scripts/modes.tsv
+# (guest/init.c puts the booted mode in its place).
 guest_files() {
-	manifest_entries "$manifest" | awk -F'\t' '
+	manifest_entries "$manifest" | awk -F'\t' -v modes="$(mode_names | xargs)" '
 		$3 !~ /^@/ { print $3, "0755" }
 		{
 			n = split($5, args, " ")
-			for (i = 1; i <= n; i++)
-				if (args[i] ~ "^/data/")
+			for (i = 1; i <= n; i++) {
+				if (args[i] !~ "^/data/")
+					continue
+				if (args[i] !~ /@mode@/) {
 					print args[i], "0644"
+					continue
+				}
+				m = split(modes, mode, " ")
+				for (j = 1; j <= m; j++) {
+					path = args[i]
+					sub(/@mode@/, mode[j], path)
+					print path, "0644"
+				}
+			}
 		}' | sort -u
 }
 

@@ -2,7 +2,8 @@
 /*
  * How guest/init.c keeps a test's output, checked on the host: it is
  * built into this program (its main() left out) and runs shell commands
- * as tests. One line per case: "PASS|FAIL<TAB>init: <case><TAB>detail".
+ * as tests (the shell's -c script is one argument of the test, so
+ * @mode@ in it is replaced as in any argument). One line per case: "PASS|FAIL<TAB>init: <case><TAB>detail".
  */
 #define INIT_UNDER_TEST
 #include "../../guest/init.c"
@@ -62,6 +63,19 @@ static void failure_after_output(struct result *r)
 		"a failing test keeps its output and fails", "passed, or output lost");
 }
 
+/* @mode@ in an argument becomes the mode the host named, or fails */
+static void mode_in_arguments(struct result *r)
+{
+	setenv("harness_mode", "nvhe", 1);
+	run_shell("echo data-@mode@.regs", r);
+	verdict(r->ok && !strcmp(r->output, "data-nvhe.regs\n"),
+		"@mode@ in an argument is the host's mode", r->output);
+	unsetenv("harness_mode");
+	run_shell("echo data-@mode@.regs", r);
+	verdict(!r->ok && strstr(r->output, "no harness_mode"),
+		"@mode@ without harness_mode fails the test", r->output);
+}
+
 int main(void)
 {
 	struct result r = { .output = malloc(OUTPUT_MAX) };
@@ -69,5 +83,6 @@ int main(void)
 	long_output(&r);
 	output_over_limit(&r);
 	failure_after_output(&r);
+	mode_in_arguments(&r);
 	return failures != 0;
 }
