@@ -5,7 +5,7 @@
 # installs nothing but make and git, and runs "make run" and "make test"
 # there as root, with /proc, /sys and /dev bound in. Catches what a
 # developer's machine hides: a package the harness uses but deps.sh does
-# not install. Needs root and about 6 GB; a cold run takes about an hour.
+# not install. Needs root and about 6 GB; a cold run takes about 25 minutes.
 # Not part of make test. Log: build/logs/fresh-machine.log.
 . "$(dirname "$0")/lib.sh"
 
