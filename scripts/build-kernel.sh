@@ -34,6 +34,9 @@ configure() {
 		cp "$tmp" "$OBJ/.config.ok"
 		mv "$tmp" "$OBJ/.config"
 	fi
+	# Without it, make builds from the stale include/config/auto.conf
+	cmp -s "$OBJ/.config" "$OBJ/.config.ok" ||
+		die "$OBJ/.config is not the configuration just made"
 }
 
 # Every option a fragment asks for must survive olddefconfig; a silently
