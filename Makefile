@@ -11,7 +11,8 @@
 #   make apply   (re)create build/linux: base + the series, one commit each
 #   make export  write the commits of build/linux back to patches/
 #   make build   kernel Image and UAPI headers into build/out/
-#   make bench   cost of the series: base vs series kernels, table + CSV
+#   make bench   cost of the series: base vs series kernels, table + CSV,
+#                in emulated instructions (BENCH_CLOCK=host: host time)
 #   make fresh-check  the README's two commands in a bare Debian root
 #   make record-base-regs  record the base kernel's registers (test data of
 #                the restore test), after checking the base restores them

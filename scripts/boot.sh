@@ -4,7 +4,8 @@
 # Usage: boot.sh [--show] MODE MANIFEST INITRAMFS
 #   MODE: a KVM mode of scripts/modes.tsv; --show echoes the TAP.
 #   OUT (environment) picks another kernel; CONSOLE_TAG names the console
-#   log (build/logs/console-<tag>.log, default the mode).
+#   log (build/logs/console-<tag>.log, default the mode); QEMU_ARGS adds
+#   QEMU arguments (make bench counts instructions with -icount).
 # A QEMU that outlives the manifest's timeouts is killed and recorded as a
 # failure; a test that never reported (crash, hang) is a failure too, and
 # so is a boot where KVM did not print the mode's banner. Exits 1 when any
@@ -42,9 +43,11 @@ qemu_timeout() {
 }
 
 run_qemu() {
+	local extra=()
+	read -ra extra <<<"${QEMU_ARGS:-}"
 	timeout -k 5 "$(qemu_timeout)" qemu-system-aarch64 \
 		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m "${GUEST_MEM:-512}" \
-		-nographic -no-reboot -nic none \
+		-nographic -no-reboot -nic none "${extra[@]}" \
 		-kernel "$OUT/Image" -initrd "$initramfs" \
 		-append "$(kernel_cmdline)" </dev/null >"$console" 2>&1
 }
