@@ -7,8 +7,10 @@
  * the console. Every time is the median of REPEATS runs and is also given
  * relative to a loop without calls measured in the same boot, so that two
  * kernels booted one after the other can be compared despite emulation
- * speed drifting between boots. On a kernel without the filter, only the
- * unfiltered call is measured.
+ * speed drifting between boots. make bench runs QEMU with -icount
+ * shift=0, where the guest's clock counts emulated instructions: there,
+ * every "ns" below is an instruction. On a kernel without the filter,
+ * only the unfiltered call is measured.
  *
  * A forwarded call is measured in three forms of VMM work per call:
  * "classic" reads x1..x3 and writes x0..x3 with the register ioctls, as a
