@@ -3,13 +3,17 @@
 # "N passed, N failed", and fails when any check failed.
 #   make run     main job: build what is missing, boot the patched kernel
 #                in VHE, run the demo (guest/run.list)
-#   make test    every check: series checks, selftests in every KVM mode
-#                of scripts/modes.tsv
+#   make test    every check: series checks, our selftests and mainline's
+#                on our kernel in every KVM mode of scripts/modes.tsv, ours
+#                on mainline's kernel in VHE
+#   make test-full  the same, ours on mainline's kernel in every mode too
 #   make check   series checks only (checkpatch, per-patch W=1, x86, sparse)
 #   make boot    boot with guest/test.list in one mode (MODE=nvhe ...)
 # Single steps and tools:
 #   make apply   (re)create build/linux: base + the series, one commit each
 #   make export  write the commits of build/linux back to patches/
+#   make export-oracle  write the adaptations of mainline's selftests
+#                (commits in build/mainline/src) back to oracle/patches/
 #   make build   kernel Image and UAPI headers into build/out/
 #   make bench   cost of the series: base vs series kernels, table + CSV,
 #                in emulated instructions (BENCH_CLOCK=host: host time)
@@ -17,8 +21,8 @@
 #   make record-base-regs  record the base kernel's registers (test data of
 #                the restore test), after checking the base restores them
 #   make clean   remove everything generated except build/linux (your work)
-.PHONY: run test check boot deps apply export build bench fresh-check \
-	record-base-regs clean
+.PHONY: run test test-full check boot deps apply export export-oracle build \
+	bench fresh-check record-base-regs clean
 
 S := scripts
 MODE ?= vhe
@@ -28,6 +32,9 @@ run:
 
 test:
 	@$(S)/pipeline.sh test
+
+test-full:
+	@$(S)/pipeline.sh test-full
 
 check:
 	@$(S)/pipeline.sh check
@@ -43,6 +50,9 @@ apply: deps
 
 export:
 	@$(S)/export.sh
+
+export-oracle:
+	@$(S)/export-oracle.sh
 
 build: apply
 	@$(S)/build-kernel.sh

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Boot build/out/Image under QEMU (TCG, emulated EL2) with an initramfs,
-# keep the serial console log, and record one result per TAP line.
+# keep the serial console log, and print the results of the boot
+# (scripts/parse-console.sh; "result" lines, see record in lib.sh).
 # Usage: boot.sh [--show] MODE MANIFEST INITRAMFS
 #   MODE: a KVM mode of scripts/modes.tsv; --show echoes the TAP.
-#   OUT (environment) picks another kernel; CONSOLE_TAG names the console
-#   log (build/logs/console-<tag>.log, default the mode); QEMU_ARGS adds
-#   QEMU arguments (make bench counts instructions with -icount).
+#   Environment: OUT picks another kernel, and KERNEL names it for the
+#   expectations (series, the default, or mainline); LABEL names the boot
+#   in the results (default the mode); CONSOLE_TAG names the console log
+#   (build/logs/console-<tag>.log, default the mode); QEMU_ARGS adds QEMU
+#   arguments (make bench counts instructions with -icount).
 # A QEMU that outlives the manifest's timeouts is killed and recorded as a
 # failure; a test that never reported (crash, hang) is a failure too, and
 # so is a boot where KVM did not print the mode's banner. Exits 1 when any
@@ -21,6 +24,7 @@ fi
 mode=$1
 manifest=$2
 initramfs=$3
+label=${LABEL:-$mode}
 console=$LOGS/console-${CONSOLE_TAG:-$mode}.log
 mode_args=$(mode_field "$mode" 2)
 failures=0
@@ -54,7 +58,7 @@ run_qemu() {
 
 # record, counting this boot's failures
 boot_record() {
-	[ "$1" = PASS ] || failures=$((failures + 1))
+	[ "$1" = FAIL ] && failures=$((failures + 1))
 	record "$@"
 }
 
@@ -62,16 +66,17 @@ main() {
 	local status=0 verdict name why results
 	run_qemu || status=$?
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-		boot_record FAIL "$mode: boot" "QEMU killed after $(qemu_timeout) s (hang)"
+		boot_record FAIL "$label: boot" "QEMU killed after $(qemu_timeout) s (hang)"
 	elif [ "$status" -ne 0 ]; then
-		boot_record FAIL "$mode: boot" "QEMU exited with $status"
+		boot_record FAIL "$label: boot" "QEMU exited with $status"
 	fi
-	if results=$("$TOP/scripts/parse-console.sh" "$mode" "$manifest" "$console"); then
+	if results=$(LABEL=$label "$TOP/scripts/parse-console.sh" "$mode" "$manifest" \
+			"$console" "${KERNEL:-series}" | results_of -); then
 		while IFS=$'\t' read -r verdict name why; do
 			boot_record "$verdict" "$name" "$why"
 		done <<<"$results"
 	else
-		boot_record FAIL "$mode: results" "the console could not be parsed"
+		boot_record FAIL "$label: results" "the console could not be parsed"
 	fi
 	[ -z "$show" ] || tr -d '\r' <"$console" | sed -n '/^TAP version/,$p'
 	[ "$failures" -eq 0 ]

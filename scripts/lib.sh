@@ -15,10 +15,18 @@ BASE_RECORD=$PATCHES/base-version	# the base the patches were exported on
 MODES_TABLE=$TOP/scripts/modes.tsv
 
 BASE_SRC=$BUILD/base-src	# the base alone: a worktree of $SRC at its tag "base"
-BASE_KERNEL=$BUILD/base-kernel	# the base's kernel (kvm.config): obj/, out/Image
+BASE_KERNEL=$BUILD/base-kernel	# the base's kernel (kvm.config, distro.config): obj/, out/Image
 
 BASE_PKG=linux-source-6.1
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
+
+# Mainline's implementation, the tests' oracle (scripts/fetch-mainline.sh)
+MAINLINE_PKG=linux-source-6.12
+MAINLINE_DIR=$BUILD/mainline
+MAINLINE_SRC=$MAINLINE_DIR/src	# the unpacked tree; never built in
+ORACLE_PATCHES=$TOP/oracle/patches	# adaptations of its selftests, with reasons
+REFERENCE_DIR=${REFERENCE_DIR:-$MAINLINE_DIR/kernel}	# its kernel, our test configuration
+REFERENCE_OUT=$REFERENCE_DIR/out	# ... its Image and UAPI headers
 
 export ARCH=arm64
 export CROSS_COMPILE=aarch64-linux-gnu-
@@ -95,7 +103,7 @@ topic_range() {
 	die "no topic '$1' in patches/topics"
 }
 
-# The unpatched base kernel from kernel-config/kvm.config alone, in
+# The unpatched base kernel from kernel-config/kvm.config and distro.config, in
 # $BASE_KERNEL/out/Image: what make bench and record-base-regs.sh compare
 # with. Its worktree follows the tag "base" of the work tree.
 build_base_kernel() {
@@ -107,7 +115,7 @@ build_base_kernel() {
 		git -C "$SRC" worktree add -q --detach "$BASE_SRC" "$base"
 	fi
 	SRC=$BASE_SRC OBJ=$BASE_KERNEL/obj OUT=$BASE_KERNEL/out \
-		logged "$LOGS/build-base-kernel.log" "$TOP/scripts/build-kernel.sh" kvm.config
+		logged "$LOGS/build-base-kernel.log" "$TOP/scripts/build-kernel.sh" kvm.config distro.config
 }
 
 # Run a command with its output going to a log file; on failure show the
@@ -141,25 +149,17 @@ manifest_entries() {
 		END { exit bad }' "$1"
 }
 
-# Results of the checks of one test run: "PASS|FAIL<TAB>name<TAB>detail".
-RESULTS=${RESULTS:-$LOGS/results.tsv}
-
+# A result of a check, printed on standard output among a step's other
+# lines: "result<TAB>PASS|FAIL|XFAIL<TAB>name<TAB>detail". Steps only print
+# them; the pipeline collects them (results_of) into one table.
 record() {
-	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"
+	printf 'result\t%s\t%s\t%s\n' "$1" "$2" "${3:-}"
 }
 
-# The results table, then "N passed, N failed"; false unless every check
-# passed and there was at least one.
-summary() {
-	local passed failed
-	passed=$(grep -c '^PASS' "$RESULTS" || true)
-	failed=$(grep -c '^FAIL' "$RESULTS" || true)
-	echo
-	printf '%-6s %-52s %s\n' RESULT CHECK DETAIL
-	awk -F'\t' '{ printf "%-6s %-52s %s\n", $1, $2, $3 }' "$RESULTS"
-	echo
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+# The results in a step's output (a file, or - for standard input), as
+# "PASS|FAIL|XFAIL<TAB>name<TAB>detail"
+results_of() {
+	sed -n 's/^result\t//p' "$1"
 }
 
 # The KVM modes of scripts/modes.tsv, in order

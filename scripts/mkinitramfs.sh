@@ -17,6 +17,7 @@ build_init() {
 host_file() {
 	case "$1" in
 	/kvm/*) echo "$OUT/selftests/${1#/kvm/}" ;;
+	/mainline/*) echo "$OUT/mainline-selftests/${1#/mainline/}" ;;
 	/demo/*) echo "$OUT/demo/${1#/demo/}" ;;
 	/bench/*) echo "$OUT/bench/${1#/bench/}" ;;
 	/data/*) echo "$TOP/guest/data/${1#/data/}" ;;

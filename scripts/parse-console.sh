@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # Turn a guest's serial console into results, one line per check:
-#   PASS|FAIL<TAB><mode>: <check><TAB><reason>
-# Usage: parse-console.sh MODE MANIFEST CONSOLE
+#   result<TAB>PASS|FAIL|XFAIL<TAB><label>: <check><TAB><detail>
+# Usage: parse-console.sh MODE MANIFEST CONSOLE [KERNEL]
 # boot.sh runs it after each boot; it can be re-run on any saved console
-# log (build/logs/console-<mode>.log), and scripts/test-parser.sh runs it
-# on the recorded consoles of tests/consoles/.
+# log (build/logs/console-*.log), and scripts/test-parser.sh runs it on
+# the recorded consoles of tests/consoles/. LABEL (environment) names the
+# boot in each check (default: MODE).
 #
 # The guest's init prints a TAP plan with the name of every test it will
-# run ("# harness plan: NAME"), then one TAP line per test. Fails:
+# run ("# harness plan: NAME"), then one TAP line per test followed by the
+# test's output as "# " lines, in which a kselftest's own results are its
+# subtests ("# ok 3 NAME", "# not ok 4 NAME: why", "# ok 5 # SKIP NAME").
+# Fails:
 #   - a TAP "not ok", or a result for a test the guest did not plan;
+#   - a subtest that failed or skipped;
 #   - a test of the manifest the guest did not plan (it could not hold it);
 #   - a planned test with no result (a crash or a hang cut the guest off);
 #   - no plan at all (init never started);
 #   - the kernel reporting a problem on the console (panic, oops, BUG,
 #     KASAN, UBSAN, ...) that init could not attribute to a test;
 #   - KVM not printing the banner of MODE (scripts/modes.tsv).
+# Except where the expectations (EXPECTATIONS, default
+# oracle/expectations.tsv) name the failure or skip for this KERNEL
+# (default "series"), the manifest's suite (its file name without .list)
+# and MODE: then it is XFAIL, and an expected failure that did not happen
+# is a FAIL. A test whose only failures are expected subtests (it exited
+# with kselftest's failure status 1 and the kernel reported nothing) is
+# XFAIL too. Kernel reports are never expected.
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 3 ] || die "usage: parse-console.sh MODE MANIFEST CONSOLE"
+[ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: parse-console.sh MODE MANIFEST CONSOLE [KERNEL]"
 mode=$1
 manifest=$2
 console=$3
+kernel=${4:-series}
+suite=$(basename "$manifest" .list)
+label=${LABEL:-$mode}
+expectations=${EXPECTATIONS:-$TOP/oracle/expectations.tsv}
 banner=$(mode_field "$mode" 3)
 
 # Kernel messages that mean the kernel itself went wrong
@@ -29,51 +45,151 @@ REPORTS='Kernel panic|Unable to handle kernel|Internal error:|BUG:|WARNING: CPU|
 text=$(tr -d '\r' <"$console")
 
 result() {
-	printf '%s\t%s: %s\t%s\n' "$1" "$mode" "$2" "${3:-}"
-}
-
-tap_results() {
-	sed -n -e 's/^ok [0-9]* - \(.*\)$/PASS\t\1\t/p' \
-		-e 's/^not ok [0-9]* - \(.*[^ ]\) *# *\(.*\)$/FAIL\t\1\t\2/p' <<<"$text"
+	printf 'result\t%s\t%s: %s\t%s\n' "$1" "$label" "$2" "${3:-}"
 }
 
 planned() {
 	sed -n 's/^# harness plan: //p' <<<"$text"
 }
 
-# "name<TAB>seconds" for each test that reported its duration
-durations() {
-	awk '/^(not )?ok [0-9]+ - / { sub(/^(not )?ok [0-9]+ - /, ""); sub(/ *#.*$/, ""); name = $0; next }
-	     /^# duration: [0-9]+ s$/ && name != "" { print name "\t" $3; name = "" }' <<<"$text"
+# The expectations that apply to this boot: "test<TAB>subtest<TAB>expect
+# <TAB>evidence<TAB>reason"
+boot_expectations() {
+	[ -f "$expectations" ] || return 0
+	awk -F'\t' -v k="$kernel" -v s="$suite" -v m="$mode" '
+		/^#/ || NF == 0 { next }
+		NF != 8 { printf "error: %s:%d: want 8 tab-separated fields\n", FILENAME, NR > "/dev/stderr"; exit 1 }
+		$1 == k && $2 == s && ($3 == "*" || $3 == m) { print $4 "\t" $5 "\t" $6 "\t" $7 "\t" $8 }
+	' "$expectations"
 }
 
-# The detail of a passed test: its time against its limit, so that the
-# margin shows in the results table
-margin() {
-	local took limit
-	took=$(awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$times")
-	limit=$(awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$limits")
-	[ -n "$took" ] && [ -n "$limit" ] && echo "$took s of $limit s"
-	return 0
+# The results of the TAP: each test with its subtests, judged against the
+# expectations, in the order the guest ran them. Reads the expectations,
+# the manifest's limits and the planned names, then the console.
+tap_results() {
+	awk -F'\t' -v label="$label" '
+	function out(verdict, name, detail) {
+		printf "result\t%s\t%s: %s\t%s\n", verdict, label, name, detail
+	}
+	function margin(name) {
+		return (name in took && name in limit) ? took[name] " s of " limit[name] " s" : ""
+	}
+	# Judge the test just read, then its subtests
+	function finish(   key, sn, xfails, fails, e, v, why, sep) {
+		if (test == "")
+			return
+		xfails = fails = 0
+		for (i = 1; i <= nsubs; i++) {
+			sn = subname[i]
+			key = test SUBSEP sn
+			if (key in expect) {
+				seen_exp[key] = 1
+				e = expect[key]
+				if (substatus[i] == e) {
+					out("XFAIL", test ": " sn, "expected " e ": " reason[key])
+					xfails++
+				} else {
+					out("FAIL", test ": " sn, "expected to " e ", got " substatus[i] " (" reason[key] ")")
+					fails++
+				}
+			} else if (substatus[i] == "fail") {
+				out("FAIL", test ": " sn, "subtest failed")
+				fails++
+			} else if (substatus[i] == "skip") {
+				out("FAIL", test ": " sn, "subtest skipped: a skip is not a pass")
+				fails++
+			}
+		}
+		for (key in expect) {
+			split(key, part, SUBSEP)
+			if (part[1] == test && part[2] != "-" && !(key in seen_exp)) {
+				out("FAIL", test ": " part[2], "expected to " expect[key] ", did not report (" reason[key] ")")
+				fails++
+			}
+		}
+		key = test SUBSEP "-"
+		v = verdict; why = tap_why
+		if (key in expect) {
+			e = expect[key]
+			if (verdict == "PASS") {
+				v = "FAIL"; why = "expected to " e ", passed (" reason[key] ")"
+			} else if (reported) {
+				v = "FAIL"; why = tap_why " (with a kernel report)"
+			} else if ((e == "skip") != (tap_why ~ /^skipped/)) {
+				v = "FAIL"; why = tap_why " (expected to " e ": " reason[key] ")"
+			} else if (evidence[key] != "-" && index(output, evidence[key]) == 0) {
+				v = "FAIL"; why = tap_why ", without \"" evidence[key] "\" (expected: " reason[key] ")"
+			} else {
+				v = "XFAIL"; why = "expected " e ": " reason[key]
+			}
+		} else if (verdict == "FAIL" && tap_why == "exit status 1" && !reported && xfails > 0 && fails == 0) {
+			v = "XFAIL"; why = "only expected subtests failed"
+		} else if (verdict == "PASS") {
+			why = margin(test)
+		}
+		if (v == "PASS" && fails > 0) {
+			v = "FAIL"; why = "subtests failed"
+		}
+		if (!(test in planned)) {
+			v = "FAIL"; why = "a result for no planned test (a line cut by kernel output?)"
+		}
+		out(v, test, why)
+		test = ""
+	}
+	FILENAME == ARGV[1] { expect[$1 SUBSEP $2] = $3; evidence[$1 SUBSEP $2] = $4; reason[$1 SUBSEP $2] = $5; next }
+	FILENAME == ARGV[2] { limit[$1] = $2; next }
+	FILENAME == ARGV[3] { planned[$0] = 1; next }
+	# The console: a test, then its output
+	/^(not )?ok [0-9]+ - / {
+		finish()
+		verdict = /^ok/ ? "PASS" : "FAIL"
+		line = $0
+		sub(/^(not )?ok [0-9]+ - /, "", line)
+		tap_why = ""
+		if (verdict == "FAIL" && match(line, / *# */)) {
+			tap_why = substr(line, RSTART + RLENGTH)
+			line = substr(line, 1, RSTART - 1)
+		}
+		test = line; nsubs = 0; reported = 0; output = ""
+		next
+	}
+	test != "" && /^# / {
+		line = substr($0, 3)
+		output = output line "\n"
+		if (line ~ /^kernel: /)
+			reported = 1
+		if (line ~ /^duration: [0-9]+ s$/) {
+			split(line, d, " ")
+			took[test] = d[2]
+		}
+		if (line ~ /^(not )?ok [0-9]+ /) {
+			status = line ~ /^ok/ ? "pass" : "fail"
+			sub(/^(not )?ok [0-9]+ /, "", line)
+			if (line ~ /^# SKIP/) {
+				status = "skip"
+				sub(/^# SKIP */, "", line)
+			}
+			sub(/: .*/, "", line)
+			sub(/ +$/, "", line)
+			nsubs++
+			subname[nsubs] = line
+			substatus[nsubs] = status
+		}
+		next
+	}
+	END { finish() }
+	' <(boot_expectations) <(manifest_entries "$manifest" | cut -f1,2) <(planned) <(echo "$text")
 }
 
 main() {
-	local verdict name why seen plan report times limits
+	local name plan report results seen
 	plan=$(planned)
-	times=$(durations)
-	limits=$(manifest_entries "$manifest" | cut -f1,2)
 	if [ -z "$plan" ]; then
 		result FAIL "guest plan" "the guest printed no plan: init never ran"
 	fi
-	while IFS=$'\t' read -r verdict name why; do
-		if [ -n "$plan" ] && ! grep -qxF "$name" <<<"$plan"; then
-			verdict=FAIL
-			why="a result for no planned test (a line cut by kernel output?)"
-		fi
-		[ "$verdict" = FAIL ] || why=$(margin "$name")
-		result "$verdict" "$name" "$why"
-	done < <(tap_results)
-	seen=$(tap_results | cut -f2)
+	results=$(tap_results)
+	[ -z "$results" ] || echo "$results"
+	seen=$(grep -E '^(not )?ok [0-9]+ - ' <<<"$text" | sed -E 's/^(not )?ok [0-9]+ - //; s/ *# .*$//' || true)
 	while IFS= read -r name; do
 		[ -n "$name" ] || continue
 		grep -qxF "$name" <<<"$seen" ||

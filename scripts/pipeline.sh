@@ -10,32 +10,61 @@
 #   checks         series checks (checkpatch, W=1 per patch, x86, sparse)
 #   selftests      the KVM selftests the manifests name
 #   demo           the demo VMM
-#   boot           pack the manifest and boot each mode of the job
+#   boot           our tests (guest/test.list) on our kernel, per mode
+#   mainline       mainline's tree, linux-source-6.12 (the oracle)
+#   oracle-build   mainline's selftests (guest/mainline.list), adapted
+#                  by oracle/patches
+#   oracle         mainline's selftests on our kernel, per mode
+#   reference-kernel  mainline's kernel, our test configuration
+#   reference      our tests on mainline's kernel, per mode
 #
 # Jobs:
-#   test           every step; the manifest guest/test.list in every mode
-#                  of scripts/modes.tsv
+#   test           every step; boot and oracle in every mode of
+#                  scripts/modes.tsv, reference in $REFERENCE_MODES (vhe)
+#   test-full      the same, reference in every mode too
 #   check          deps, apply, kernel, checks
 #   boot           deps .. demo, then guest/test.list in $MODE (default vhe)
 #   run            deps, apply, kernel, demo, then guest/run.list in VHE,
 #                  showing the guest's report (the main job)
 #
-# A step that fails stops every step that needs its output; what did not
-# run is recorded as failed. Every job ends with the results table and
-# "N passed, N failed", and exits 1 when any check failed.
-# Logs: build/logs/<step>.log, console-<mode>.log; results: results.tsv.
+# A step prints its results ("result" lines, record in lib.sh) among its
+# output, which goes to build/logs/<step>.log; this script alone collects
+# them into build/logs/results.tsv. A step that fails stops every step
+# that needs its output; what did not run is recorded as failed. Every job
+# ends with the results table and "N passed, N failed" (with the expected
+# failures of oracle/expectations.tsv counted apart), and exits 1 when any
+# check failed.
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
+RESULTS=$LOGS/results.tsv
 
 # job_steps JOB: the steps of a job, in pipeline order
 job_steps() {
 	case "$1" in
-	test)	echo deps parser init apply kernel checks selftests demo boot ;;
+	test|test-full)
+		echo deps parser init apply kernel checks selftests demo boot \
+			mainline oracle-build oracle reference-kernel reference ;;
 	check)	echo deps apply kernel checks ;;
 	boot)	echo deps apply kernel selftests demo boot ;;
 	run)	echo deps apply kernel demo boot ;;
-	*)	die "unknown job '$1' (test, check, boot, run)" ;;
+	*)	die "unknown job '$1' (test, test-full, check, boot, run)" ;;
+	esac
+}
+
+# What each step needs from the steps before it
+needs() {
+	case "$1" in
+	deps)		echo "" ;;
+	parser|init|apply) echo deps ;;
+	kernel)		echo apply ;;
+	checks|selftests|demo) echo kernel ;;
+	boot)		echo "kernel $(grep -wo -e selftests -e demo <<<"$steps" | xargs)" ;;
+	mainline)	echo deps ;;
+	oracle-build)	echo mainline ;;
+	oracle)		echo kernel oracle-build ;;
+	reference-kernel) echo mainline ;;
+	reference)	echo reference-kernel selftests demo ;;
 	esac
 }
 
@@ -47,15 +76,29 @@ case "$job" in
 run)	MANIFEST=$TOP/guest/run.list ;;
 *)	MANIFEST=$TOP/guest/test.list ;;
 esac
+ALL_MODES=$(mode_names | xargs)
 case "$job" in
-test)	BOOT_MODES=$(mode_names | xargs) ;;
+test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} ;;
+test-full) BOOT_MODES=$ALL_MODES REF_MODES=$ALL_MODES ;;
 boot)	BOOT_MODES=${MODE:-vhe}; mode_field "$BOOT_MODES" 2 >/dev/null ;;
 run)	BOOT_MODES=vhe ;;
 *)	BOOT_MODES= ;;
 esac
-INITRAMFS=$OUT/$job-initramfs.cpio.gz
-# Printed as [n/N]: the boot step is the initramfs plus one boot per mode
-nr_steps=$(($(wc -w <<<"$steps") + $(wc -w <<<"$BOOT_MODES")))
+for mode in ${REF_MODES:-}; do
+	mode_field "$mode" 2 >/dev/null
+done
+# Printed as [n/N]: a boot step is its initramfs plus one boot per mode
+nr_boots() {
+	case "$1" in
+	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
+	reference) wc -w <<<"$REF_MODES" ;;
+	*)	echo 0 ;;
+	esac
+}
+nr_steps=0
+for s in $steps; do
+	nr_steps=$((nr_steps + 1 + $(nr_boots "$s")))
+done
 
 # The first "error:" line of a step's log, or where to look.
 failure_reason() {
@@ -64,10 +107,15 @@ failure_reason() {
 	echo "${why:-see ${1#"$TOP"/}}"
 }
 
+# The one writer of the results table
+collect() {
+	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS"
+}
+
 # step NAME CHECK COMMAND...: run one step with its output in a log, print
-# its time; CHECK is recorded as the step's own result. With CHECK empty
-# the command records its own results, and only its failure to complete
-# is recorded here, as "NAME".
+# its time, and collect the results it printed. CHECK, if given, is the
+# step's own result: PASS when it succeeded. Without CHECK, a step that
+# failed without printing a failed result is recorded as "NAME".
 step() {
 	local name=$1 check=$2 start rc=0 log=$LOGS/$1.log
 	shift 2
@@ -80,10 +128,11 @@ step() {
 		grep -E '^(error|  )' "$log" | head -n 8 | sed 's/^/      /'
 		printf '      log: %s\n' "${log#"$TOP"/}"
 	fi
+	results_of "$log" >>"$RESULTS"
 	if [ -n "$check" ]; then
-		if [ $rc -eq 0 ]; then record PASS "$check"; else record FAIL "$check" "$(failure_reason "$log")"; fi
-	elif [ $rc -ne 0 ]; then
-		record FAIL "$name" "did not complete: $(failure_reason "$log")"
+		if [ $rc -eq 0 ]; then collect PASS "$check"; else collect FAIL "$check" "$(failure_reason "$log")"; fi
+	elif [ $rc -ne 0 ] && ! results_of "$log" | grep -q '^FAIL'; then
+		collect FAIL "$name" "did not complete: $(failure_reason "$log")"
 	fi
 	return $rc
 }
@@ -91,9 +140,9 @@ step() {
 # skipped STEP BLOCKER: a step that cannot run because BLOCKER, a step it
 # needs, failed or did not run
 skipped() {
-	step_nr=$((step_nr + 1))
+	step_nr=$((step_nr + 1 + $(nr_boots "$1")))
 	printf '[%d/%d] %-22s not run (%s did not succeed)\n' "$step_nr" "$nr_steps" "$1" "$2"
-	record FAIL "$1" "not run: $2 did not succeed"
+	collect FAIL "$1" "not run: $2 did not succeed"
 }
 
 step_deps()	 { step deps "" "$S/deps.sh"; }
@@ -104,47 +153,53 @@ step_kernel()	 { step kernel "kernel builds" "$S/build-kernel.sh"; }
 step_checks()	 { step checks "" "$S/check-series.sh"; }
 step_selftests() { step selftests "selftests build" "$S/build-selftests.sh"; }
 step_demo()	 { step demo "demo VMM builds" "$S/build-demo.sh"; }
+step_mainline()	 { step mainline "$MAINLINE_PKG unpacks" "$S/fetch-mainline.sh"; }
+step_oracle-build() { step oracle-build "mainline's selftests build" "$S/build-mainline-selftests.sh"; }
+step_reference-kernel() { step reference-kernel "mainline's kernel builds" "$S/build-reference-kernel.sh"; }
 
-# boot.sh records every result of the boot and exits 1 when one failed;
-# here only a boot.sh that recorded nothing (a usage error) fails.
-boot_recording() {
-	local mode=$1 before
-	before=$(wc -l <"$RESULTS")
-	"$S/boot.sh" "$mode" "$MANIFEST" "$INITRAMFS" || true
-	[ "$(wc -l <"$RESULTS")" -gt "$before" ]
-}
-
-boot_mode() {
-	local mode=$1
-	step "boot-$mode" "" boot_recording "$mode" || true
-	[ -f "$LOGS/console-$mode.log" ] || return 0
-	case "$job" in
-	run)	tr -d '\r' <"$LOGS/console-$mode.log" | sed -n '/^TAP version/,$p' |
-			sed 's/^# //; s/^/    /' ;;
-	boot)	tr -d '\r' <"$LOGS/console-$mode.log" | sed -n '/^TAP version/,$p' ;;
-	esac
-}
-
-step_boot() {
-	local mode
-	step initramfs "initramfs packs" "$S/mkinitramfs.sh" "$MANIFEST" "$INITRAMFS" ||
-		return 1
-	for mode in $BOOT_MODES; do
-		boot_mode "$mode"
+# boots STEP MANIFEST KERNEL_OUT KERNEL LABEL MODES...: pack the
+# manifest's initramfs, then boot KERNEL_OUT/Image once per mode; each
+# boot is a step of its own, named STEP-MODE, with its console in
+# build/logs/console-STEP-MODE.log (console-MODE.log for our own boot).
+boots() {
+	local name=$1 manifest=$2 out=$3 kernel=$4 label=$5 mode tag initramfs
+	shift 5
+	initramfs=$OUT/$job-$(basename "$manifest" .list)-initramfs.cpio.gz
+	step "$name-initramfs" "initramfs packs: $(basename "$manifest")" \
+		"$S/mkinitramfs.sh" "$manifest" "$initramfs" || return 1
+	for mode in "$@"; do
+		tag=$name-$mode
+		[ "$name" = boot ] && tag=$mode
+		OUT=$out KERNEL=$kernel LABEL="$label$mode" CONSOLE_TAG=$tag \
+			step "$name-$mode" "" "$S/boot.sh" "$mode" "$manifest" "$initramfs" || true
+		[ -f "$LOGS/console-$tag.log" ] || continue
+		case "$job" in
+		run)	tr -d '\r' <"$LOGS/console-$tag.log" | sed -n '/^TAP version/,$p' |
+				sed 's/^# //; s/^/    /' ;;
+		boot)	tr -d '\r' <"$LOGS/console-$tag.log" | sed -n '/^TAP version/,$p' ;;
+		esac
 	done
 }
 
-# What each step needs from the steps before it
-needs() {
-	case "$1" in
-	deps)		echo "" ;;
-	parser|init)	echo deps ;;
-	apply)		echo deps ;;
-	kernel)		echo apply ;;
-	checks)		echo kernel ;;
-	selftests|demo)	echo kernel ;;
-	boot)		echo "kernel $(grep -wo -e selftests -e demo <<<"$steps" | xargs)" ;;
-	esac
+step_boot()	 { boots boot "$MANIFEST" "$OUT" series "" $BOOT_MODES; }
+step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline tests, " $BOOT_MODES; }
+step_reference() { boots reference "$MANIFEST" "$REFERENCE_OUT" mainline "mainline kernel, " $REF_MODES; }
+
+# The results table, then the counts; the last line is "N passed, N
+# failed". False unless every check passed or failed as expected, and at
+# least one passed.
+summary() {
+	local passed failed expected
+	passed=$(grep -c '^PASS' "$RESULTS" || true)
+	failed=$(grep -c '^FAIL' "$RESULTS" || true)
+	expected=$(grep -c '^XFAIL' "$RESULTS" || true)
+	echo
+	printf '%-6s %-52s %s\n' RESULT CHECK DETAIL
+	awk -F'\t' '{ printf "%-6s %-52s %s\n", $1, $2, $3 }' "$RESULTS"
+	echo
+	echo "summary: $passed passed, $expected expected failures, $failed failed"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
 
 main() {

@@ -32,9 +32,9 @@ boot_base() {
 	local mode=$1 name=$2-$1 manifest=$WORK/$2.list results=$WORK/$2-$1.tsv
 	printf '%s\n' "$3" >"$manifest"
 	"$TOP/scripts/mkinitramfs.sh" "$manifest" "$WORK/$name.cpio.gz"
-	: >"$results"
-	OUT=$BASE_KERNEL/out CONSOLE_TAG=record-$name RESULTS=$results \
-		"$TOP/scripts/boot.sh" "$mode" "$manifest" "$WORK/$name.cpio.gz" || true
+	OUT=$BASE_KERNEL/out CONSOLE_TAG=record-$name \
+		"$TOP/scripts/boot.sh" "$mode" "$manifest" "$WORK/$name.cpio.gz" |
+		results_of - >"$results" || true
 	if grep -q '^FAIL' "$results"; then
 		cut -f2,3 "$results" | sed 's/^/  /' >&2
 		die "$name failed on the base kernel (build/logs/console-record-$name.log)"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Fetch mainline's implementation, the oracle of the tests: Debian's
+# linux-source-6.12 from bookworm-backports, unpacked once under
+# build/mainline/ (MAINLINE_SRC in lib.sh). apt runs with a configuration
+# of its own under build/mainline/apt: the machine's sources, lists and
+# dpkg state are read for nothing and changed in nothing. The mirror is
+# the one the machine's own Debian sources name.
+. "$(dirname "$0")/lib.sh"
+
+APT_DIR=$MAINLINE_DIR/apt
+SUITE=bookworm-backports
+
+# The first Debian mirror of the machine's sources (deb822 or one-line)
+debian_mirror() {
+	local uri
+	uri=$(grep -hs -m1 '^URIs:.*/debian/*$' /etc/apt/sources.list.d/*.sources |
+		awk '{ print $2 }' | head -n1)
+	[ -n "$uri" ] || uri=$(grep -hs -E '^deb +(\[[^]]*\] +)?[a-z]+://[^ ]*/debian/? ' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+		sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1 }' | head -n1)
+	[ -n "$uri" ] || die "no Debian mirror in the machine's apt sources"
+	echo "${uri%/}"
+}
+
+private_apt() {
+	apt-get -q -o Dir::Etc::sourcelist=/dev/null \
+		-o Dir::Etc::sourceparts="$APT_DIR/sources.list.d" \
+		-o Dir::State::Lists="$APT_DIR/lists" \
+		-o Dir::Cache="$APT_DIR/cache" "$@"
+}
+
+download() {
+	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
+		"$APT_DIR/cache/archives/partial" "$MAINLINE_DIR/debs"
+	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$(debian_mirror)" "$SUITE" \
+		>"$APT_DIR/sources.list.d/backports.list"
+	private_apt update >/dev/null
+	rm -f "$MAINLINE_DIR"/debs/*.deb
+	(cd "$MAINLINE_DIR/debs" && private_apt download "$MAINLINE_PKG")
+}
+
+unpack() {
+	local deb tmp=$MAINLINE_DIR/unpack
+	deb=$(ls "$MAINLINE_DIR"/debs/"$MAINLINE_PKG"_*.deb)
+	rm -rf "$tmp" "$MAINLINE_SRC"
+	mkdir -p "$tmp"
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -xO "./usr/src/$MAINLINE_PKG.tar.xz" | tar -xJ -C "$tmp" --strip-components=1
+	dpkg-deb -f "$deb" Version >"$tmp/.debian-version"
+	track_selftests "$tmp"
+	mv "$tmp" "$MAINLINE_SRC"
+}
+
+# The KVM selftests alone under git, tagged oracle-base, so that the
+# adaptations of oracle/patches apply (and export) as commits. The rest of
+# the tree stays untracked and is never changed.
+track_selftests() {
+	git -C "$1" init -q -b work
+	git -C "$1" config gc.auto 0
+	git -C "$1" config status.showUntrackedFiles no
+	git -C "$1" add -f tools/testing/selftests/kvm
+	git -C "$1" -c user.name=harness -c user.email=harness@localhost \
+		commit -q -m "$MAINLINE_PKG $(cat "$1/.debian-version"): KVM selftests"
+	git -C "$1" tag oracle-base
+}
+
+main() {
+	if [ -f "$MAINLINE_SRC/.debian-version" ]; then
+		note "$MAINLINE_PKG $(cat "$MAINLINE_SRC/.debian-version") already unpacked"
+		return 0
+	fi
+	say "fetching $MAINLINE_PKG from $SUITE (private apt configuration)"
+	ls "$MAINLINE_DIR"/debs/"$MAINLINE_PKG"_*.deb >/dev/null 2>&1 || download
+	say "unpacking $MAINLINE_PKG"
+	unpack
+	note "$MAINLINE_PKG $(cat "$MAINLINE_SRC/.debian-version") in ${MAINLINE_SRC#"$TOP"/}"
+}
+
+main
