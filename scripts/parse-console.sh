@@ -126,6 +126,8 @@ tap_results() {
 			v = "XFAIL"; why = "only expected subtests failed"
 		} else if (verdict == "PASS") {
 			why = margin(test)
+		} else if (reported) {
+			why = tap_why " (with a kernel report)"
 		}
 		if (v == "PASS" && fails > 0) {
 			v = "FAIL"; why = "subtests failed"

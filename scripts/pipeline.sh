@@ -17,11 +17,14 @@
 #   oracle         mainline's selftests on our kernel, per mode
 #   reference-kernel  mainline's kernel, our test configuration
 #   reference      our tests on mainline's kernel, per mode
+#   reference-oracle  mainline's selftests on mainline's kernel, per mode:
+#                  what makes an expected failure on ours credible
 #
 # Jobs:
 #   test           every step; boot and oracle in every mode of
-#                  scripts/modes.tsv, reference in $REFERENCE_MODES (vhe)
-#   test-full      the same, reference in every mode too
+#                  scripts/modes.tsv, reference and reference-oracle in
+#                  $REFERENCE_MODES (default vhe)
+#   test-full      the same, the reference steps in every mode too
 #   check          deps, apply, kernel, checks
 #   boot           deps .. demo, then guest/test.list in $MODE (default vhe)
 #   run            deps, apply, kernel, demo, then guest/run.list in VHE,
@@ -44,7 +47,8 @@ job_steps() {
 	case "$1" in
 	test|test-full)
 		echo deps parser init apply kernel checks selftests demo boot \
-			mainline oracle-build oracle reference-kernel reference ;;
+			mainline oracle-build oracle reference-kernel reference \
+			reference-oracle ;;
 	check)	echo deps apply kernel checks ;;
 	boot)	echo deps apply kernel selftests demo boot ;;
 	run)	echo deps apply kernel demo boot ;;
@@ -65,6 +69,7 @@ needs() {
 	oracle)		echo kernel oracle-build ;;
 	reference-kernel) echo mainline ;;
 	reference)	echo reference-kernel selftests demo ;;
+	reference-oracle) echo reference-kernel oracle-build ;;
 	esac
 }
 
@@ -91,7 +96,7 @@ done
 nr_boots() {
 	case "$1" in
 	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
-	reference) wc -w <<<"$REF_MODES" ;;
+	reference|reference-oracle) wc -w <<<"$REF_MODES" ;;
 	*)	echo 0 ;;
 	esac
 }
@@ -184,6 +189,10 @@ boots() {
 step_boot()	 { boots boot "$MANIFEST" "$OUT" series "" $BOOT_MODES; }
 step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline tests, " $BOOT_MODES; }
 step_reference() { boots reference "$MANIFEST" "$REFERENCE_OUT" mainline "mainline kernel, " $REF_MODES; }
+step_reference-oracle() {
+	boots reference-oracle "$TOP/guest/mainline.list" "$REFERENCE_OUT" mainline \
+		"mainline kernel, mainline tests, " $REF_MODES
+}
 
 # The results table, then the counts; the last line is "N passed, N
 # failed". False unless every check passed or failed as expected, and at
