@@ -63,6 +63,7 @@ run_in() {
 	OUT=$out CONSOLE_TAG=bench-$name QEMU_ARGS=$BENCH_QEMU_ARGS \
 		"$TOP/scripts/boot.sh" vhe "$TOP/bench/bench.list" "$BENCH/initramfs.cpio.gz" |
 		results_of - >"$results" || true	# the results say what failed
+	[ -s "$results" ] || die "the $name kernel's boot gave no result (build/logs/console-bench-$name.log)"
 	if grep -q '^FAIL' "$results"; then
 		cut -f2,3 "$results" | sed 's/^/  /' >&2
 		die "the benchmark failed in the $name kernel (build/logs/console-bench-$name.log)"

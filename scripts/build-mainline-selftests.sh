@@ -35,8 +35,12 @@ adapt() {
 # Mainline's UAPI headers, installed outside its tree (O=), which stays
 # clean for the reference kernel's out-of-tree build.
 headers() {
-	[ -d "$HEADERS/usr/include/linux" ] && return 0
+	local version
+	version=$(cat "$MAINLINE_SRC/.debian-version")
+	[ "$(cat "$HEADERS/.debian-version" 2>/dev/null)" = "$version" ] && return 0
+	rm -rf "$HEADERS"
 	make -C "$MAINLINE_SRC" O="$HEADERS" headers_install >/dev/null
+	echo "$version" >"$HEADERS/.debian-version"
 }
 
 wanted_tests() {

@@ -10,16 +10,15 @@
 APT_DIR=$MAINLINE_DIR/apt
 SUITE=bookworm-backports
 
-# The first Debian mirror of the machine's sources (deb822 or one-line)
+# The first http(s) Debian mirror of the machine's sources (deb822 or
+# one-line), else Debian's own
 debian_mirror() {
 	local uri
-	uri=$(grep -hs -m1 '^URIs:.*/debian/*$' /etc/apt/sources.list.d/*.sources |
-		awk '{ print $2 }' | head -n1)
-	[ -n "$uri" ] || uri=$(grep -hs -E '^deb +(\[[^]]*\] +)?[a-z]+://[^ ]*/debian/? ' \
-		/etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1 }' | head -n1)
-	[ -n "$uri" ] || die "no Debian mirror in the machine's apt sources"
-	echo "${uri%/}"
+	uri=$({ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | sed 's/^URIs://' | tr ' ' '\n'
+		grep -hs -E '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+			sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1 }'
+	      } | grep -m1 -E '^https?://[^ ]*/debian/?$' || true)
+	echo "${uri:-http://deb.debian.org/debian}" | sed 's|/*$||'
 }
 
 private_apt() {
@@ -30,10 +29,11 @@ private_apt() {
 }
 
 download() {
-	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg mirror
+	mirror=$(debian_mirror)
 	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
 		"$APT_DIR/cache/archives/partial" "$MAINLINE_DIR/debs"
-	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$(debian_mirror)" "$SUITE" \
+	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$SUITE" \
 		>"$APT_DIR/sources.list.d/backports.list"
 	private_apt update >/dev/null
 	rm -f "$MAINLINE_DIR"/debs/*.deb

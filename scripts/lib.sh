@@ -23,7 +23,7 @@ BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 # Mainline's implementation, the tests' oracle (scripts/fetch-mainline.sh)
 MAINLINE_PKG=linux-source-6.12
 MAINLINE_DIR=$BUILD/mainline
-MAINLINE_SRC=$MAINLINE_DIR/src	# the unpacked tree; never built in
+MAINLINE_SRC=$MAINLINE_DIR/src	# the unpacked tree (kernels build out of it)
 ORACLE_PATCHES=$TOP/oracle/patches	# adaptations of its selftests, with reasons
 REFERENCE_DIR=${REFERENCE_DIR:-$MAINLINE_DIR/kernel}	# its kernel, our test configuration
 REFERENCE_OUT=$REFERENCE_DIR/out	# ... its Image and UAPI headers

@@ -57,10 +57,21 @@ planned() {
 # <TAB>evidence<TAB>reason"
 boot_expectations() {
 	[ -f "$expectations" ] || return 0
-	awk -F'\t' -v k="$kernel" -v s="$suite" -v m="$mode" '
+	awk -F'\t' -v k="$kernel" -v s="$suite" -v m="$mode" -v modes=" $(mode_names | xargs) " '
+		function bad(why) {
+			printf "error: %s:%d: %s\n", FILENAME, NR, why > "/dev/stderr"
+			failed = 1
+		}
 		/^#/ || NF == 0 { next }
-		NF != 8 { printf "error: %s:%d: want 8 tab-separated fields\n", FILENAME, NR > "/dev/stderr"; exit 1 }
+		NF != 8 { bad("want 8 tab-separated fields"); next }
+		$1 != "series" && $1 != "mainline" { bad("kernel \"" $1 "\" is series or mainline") }
+		$3 != "*" && index(modes, " " $3 " ") == 0 { bad("mode \"" $3 "\" is not in scripts/modes.tsv") }
+		$6 != "fail" && $6 != "skip" { bad("expect \"" $6 "\" is fail or skip") }
+		$5 != "-" && $7 != "-" { bad("evidence goes with a whole test (subtest -)") }
+		($1 SUBSEP $2 SUBSEP $3 SUBSEP $4 SUBSEP $5) in seen { bad("a second line for the same result") }
+		{ seen[$1, $2, $3, $4, $5] = 1 }
 		$1 == k && $2 == s && ($3 == "*" || $3 == m) { print $4 "\t" $5 "\t" $6 "\t" $7 "\t" $8 }
+		END { exit failed }
 	' "$expectations"
 }
 
@@ -71,6 +82,18 @@ tap_results() {
 	awk -F'\t' -v label="$label" '
 	function out(verdict, name, detail) {
 		printf "result\t%s\t%s: %s\t%s\n", verdict, label, name, detail
+	}
+	# A kernel report is expected only as the whole reason the test failed
+	# ("kernel report", not an exit status), with every headline of it
+	# holding the evidence
+	function expected_reports(ev,   n, i, l) {
+		if (ev == "-" || tap_why != "kernel report")
+			return 0
+		n = split(reports, l, "\n")
+		for (i = 1; i <= n; i++)
+			if (l[i] ~ /WARNING:|BUG:|KASAN:|UBSAN:|Oops|Kernel panic|suspected memory leak|circular locking|inconsistent lock/ && index(l[i], ev) == 0)
+				return 0
+		return 1
 	}
 	function margin(name) {
 		return (name in took && name in limit) ? took[name] " s of " limit[name] " s" : ""
@@ -114,7 +137,7 @@ tap_results() {
 			e = expect[key]
 			if (verdict == "PASS") {
 				v = "FAIL"; why = "expected to " e ", passed (" reason[key] ")"
-			} else if (reported && (evidence[key] == "-" || index(reports, evidence[key]) == 0)) {
+			} else if (reported && !expected_reports(evidence[key])) {
 				v = "FAIL"; why = tap_why " (with a kernel report)"
 			} else if ((e == "skip") != (tap_why ~ /^skipped/)) {
 				v = "FAIL"; why = tap_why " (expected to " e ": " reason[key] ")"
@@ -123,7 +146,8 @@ tap_results() {
 			} else {
 				v = "XFAIL"; why = "expected " e ": " reason[key]
 			}
-		} else if (verdict == "FAIL" && tap_why == "exit status 1" && !reported && xfails > 0 && fails == 0) {
+		} else if (verdict == "FAIL" && tap_why == "exit status 1" && !reported && xfails > 0 &&
+			   fails == 0 && !bailed && plan == nsubs && (totals_fail == "" || totals_fail + 0 == xfails)) {
 			v = "XFAIL"; why = "only expected subtests failed"
 		} else if (verdict == "PASS") {
 			why = margin(test)
@@ -140,7 +164,7 @@ tap_results() {
 		test = ""
 	}
 	FILENAME == ARGV[1] { expect[$1 SUBSEP $2] = $3; evidence[$1 SUBSEP $2] = $4; reason[$1 SUBSEP $2] = $5; next }
-	FILENAME == ARGV[2] { limit[$1] = $2; next }
+	FILENAME == ARGV[2] { limit[$1] = $2; inmanifest[$1] = 1; next }
 	FILENAME == ARGV[3] { planned[$0] = 1; next }
 	# The console: a test, then its output
 	/^(not )?ok [0-9]+ - / {
@@ -154,6 +178,7 @@ tap_results() {
 			line = substr(line, 1, RSTART - 1)
 		}
 		test = line; nsubs = 0; reported = 0; output = ""; reports = ""
+		plan = -1; bailed = 0; totals_fail = ""
 		next
 	}
 	test != "" && /^# / {
@@ -167,12 +192,26 @@ tap_results() {
 			split(line, d, " ")
 			took[test] = d[2]
 		}
+		if (line ~ /^1\.\.[0-9]+/ && plan < 0) {
+			plan = substr(line, 4) + 0
+		}
+		if (line ~ /^Bail out!/)
+			bailed = 1
+		if (line ~ /^# Totals: /) {
+			totals_fail = line
+			sub(/.* fail:/, "", totals_fail)
+			sub(/ .*/, "", totals_fail)
+		}
 		if (line ~ /^(not )?ok [0-9]+ /) {
 			status = line ~ /^ok/ ? "pass" : "fail"
 			sub(/^(not )?ok [0-9]+ /, "", line)
+			# "ok 3 # SKIP name" (kselftest.h) or "ok 3 name # SKIP why"
 			if (line ~ /^# SKIP/) {
 				status = "skip"
 				sub(/^# SKIP */, "", line)
+			} else if (match(line, / # SKIP/)) {
+				status = "skip"
+				line = substr(line, 1, RSTART - 1)
 			}
 			sub(/: .*/, "", line)
 			sub(/ +$/, "", line)
@@ -182,7 +221,14 @@ tap_results() {
 		}
 		next
 	}
-	END { finish() }
+	END {
+		finish()
+		for (key in expect) {
+			split(key, part, SUBSEP)
+			if (!(part[1] in planned) && !(part[1] in inmanifest))
+				out("FAIL", part[1], "an expectation for a test this manifest does not run")
+		}
+	}
 	' <(boot_expectations) <(manifest_entries "$manifest" | cut -f1,2) <(planned) <(echo "$text")
 }
 

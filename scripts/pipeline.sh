@@ -170,8 +170,13 @@ boots() {
 	local name=$1 manifest=$2 out=$3 kernel=$4 label=$5 mode tag initramfs
 	shift 5
 	initramfs=$OUT/$job-$(basename "$manifest" .list)-initramfs.cpio.gz
-	step "$name-initramfs" "initramfs packs: $(basename "$manifest")" \
-		"$S/mkinitramfs.sh" "$manifest" "$initramfs" || return 1
+	if ! step "$name-initramfs" "initramfs packs: $(basename "$manifest")" \
+		"$S/mkinitramfs.sh" "$manifest" "$initramfs"; then
+		for mode in "$@"; do
+			skipped "$name-$mode" "$name-initramfs"
+		done
+		return 1
+	fi
 	for mode in "$@"; do
 		tag=$name-$mode
 		[ "$name" = boot ] && tag=$mode

@@ -35,6 +35,7 @@ boot_base() {
 	OUT=$BASE_KERNEL/out CONSOLE_TAG=record-$name \
 		"$TOP/scripts/boot.sh" "$mode" "$manifest" "$WORK/$name.cpio.gz" |
 		results_of - >"$results" || true
+	[ -s "$results" ] || die "$name gave no result on the base kernel (build/logs/console-record-$name.log)"
 	if grep -q '^FAIL' "$results"; then
 		cut -f2,3 "$results" | sed 's/^/  /' >&2
 		die "$name failed on the base kernel (build/logs/console-record-$name.log)"
