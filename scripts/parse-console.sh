@@ -26,8 +26,10 @@
 # and MODE: then it is XFAIL, and an expected failure that did not happen
 # is a FAIL. A test whose only failures are expected subtests (it exited
 # with kselftest's failure status 1 and the kernel reported nothing) is
-# XFAIL too. A kernel report is expected only where it is the evidence of
-# a whole test's expectation (a report mainline makes and we do not).
+# XFAIL too. A whole test's evidence must show in its output, and in the
+# first lines of each of its assertion failures. A kernel report is
+# expected only where it is the evidence of a whole test's expectation (a
+# report mainline makes and we do not).
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: parse-console.sh MODE MANIFEST CONSOLE [KERNEL]"
@@ -141,8 +143,8 @@ tap_results() {
 				v = "FAIL"; why = tap_why " (with a kernel report)"
 			} else if ((e == "skip") != (tap_why ~ /^skipped/)) {
 				v = "FAIL"; why = tap_why " (expected to " e ": " reason[key] ")"
-			} else if (evidence[key] != "-" && index(output, evidence[key]) == 0) {
-				v = "FAIL"; why = tap_why ", without \"" evidence[key] "\" (expected: " reason[key] ")"
+			} else if (evidence[key] != "-" && (index(output, evidence[key]) == 0 || asserts > matched)) {
+				v = "FAIL"; why = tap_why ", not every failure with \"" evidence[key] "\" (expected: " reason[key] ")"
 			} else {
 				v = "XFAIL"; why = "expected " e ": " reason[key]
 			}
@@ -179,6 +181,10 @@ tap_results() {
 		}
 		test = line; nsubs = 0; reported = 0; output = ""; reports = ""
 		plan = -1; bailed = 0; totals_fail = ""
+		# Each assertion failure of the test, and those that show the
+		# evidence of its expectation in their first lines
+		ev = (test SUBSEP "-") in evidence ? evidence[test SUBSEP "-"] : "-"
+		asserts = matched = in_assert = 0
 		next
 	}
 	test != "" && /^# / {
@@ -191,6 +197,16 @@ tap_results() {
 		if (line ~ /^duration: [0-9]+ s$/) {
 			split(line, d, " ")
 			took[test] = d[2]
+		}
+		if (line ~ /==== Test Assertion Failure ====/) {
+			asserts++
+			in_assert = 4
+		} else if (in_assert > 0) {
+			in_assert--
+			if (ev != "-" && index(line, ev)) {
+				matched++
+				in_assert = 0
+			}
 		}
 		if (line ~ /^1\.\.[0-9]+/ && plan < 0) {
 			plan = substr(line, 4) + 0
