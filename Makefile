@@ -6,7 +6,8 @@
 #   make test    every check: series checks, our selftests and mainline's
 #                on our kernel in every KVM mode of scripts/modes.tsv, ours
 #                on mainline's kernel in VHE
-#   make test-full  the same, ours on mainline's kernel in every mode too
+#   make test-full  the same, ours on mainline's kernel in nVHE too (every
+#                mode scripts/modes.tsv gives mainline's kernel a banner for)
 #   make check   series checks only (checkpatch, per-patch W=1, x86, sparse)
 #   make boot    boot with guest/test.list in one mode (MODE=nvhe ...)
 # Single steps and tools:

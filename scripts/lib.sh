@@ -167,8 +167,13 @@ mode_names() {
 	awk -F'\t' '!/^#/ && NF { print $1 }' "$MODES_TABLE"
 }
 
-# mode_field MODE 2|3: its kernel arguments or its banner; an unknown mode
-# is an error, never a default
+# The modes mainline's kernel boots in (a banner for it in the table)
+reference_mode_names() {
+	awk -F'\t' '!/^#/ && NF && $4 != "none" { print $1 }' "$MODES_TABLE"
+}
+
+# mode_field MODE 2|3|4: its kernel arguments, its banner, or mainline's
+# banner; an unknown mode is an error, never a default
 mode_field() {
 	local value
 	value=$(awk -F'\t' -v m="$1" -v f="$2" '!/^#/ && $1 == m { print $f }' "$MODES_TABLE")

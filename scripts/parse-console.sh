@@ -40,7 +40,12 @@ kernel=${4:-series}
 suite=$(basename "$manifest" .list)
 label=${LABEL:-$mode}
 expectations=${EXPECTATIONS:-$TOP/oracle/expectations.tsv}
-banner=$(mode_field "$mode" 3)
+case "$kernel" in
+series)		banner=$(mode_field "$mode" 3) ;;
+mainline)	banner=$(mode_field "$mode" 4) ;;
+*)		die "unknown kernel '$kernel' (series or mainline)" ;;
+esac
+[ "$banner" != none ] || die "mainline's kernel does not boot in $mode (scripts/modes.tsv)"
 
 # Kernel messages that mean the kernel itself went wrong
 REPORTS='Kernel panic|Unable to handle kernel|Internal error:|BUG:|WARNING: CPU|KASAN:|UBSAN:|kmemleak:.*new suspected|INFO: task .* blocked|rcu: INFO'
