@@ -10,6 +10,14 @@
 #                         each patch that touches x86 or generic code
 #   sparse                C=2 on arch/arm64/kvm/ at the tip reports nothing
 #                         the base does not
+#   rst headings: <file>  each section title of a reStructuredText file the
+#                         series changes is no longer than its underline
+#                         (and overline), which Sphinx would warn about
+#   builds W=1 without a host PMU
+#                         arch/arm64/kvm/ at the tip, with ARM_PMU (so
+#                         HW_PERF_EVENTS) off, has no diagnostic the base
+#                         has not in that configuration: KVM's PMU code is
+#                         left out there, and the series calls into it
 # The per-patch builds run in a separate worktree (build/bisect) so the main
 # build is never disturbed. Exits 0 once every check ran, whatever the
 # results; an error that stops the checks exits 1.
@@ -19,6 +27,7 @@ EXCEPTIONS=checkpatch-exceptions	# in each topic directory
 WT=$BUILD/bisect
 WT_OBJ=$BUILD/obj-bisect
 X86_OBJ=$BUILD/obj-x86
+NOPMU_OBJ=$BUILD/obj-nopmu
 CACHE=$BUILD/cache
 KVM_DIR=arch/arm64/kvm/
 X86_KVM_DIR=arch/x86/kvm/
@@ -138,9 +147,17 @@ build_at() {
 	wt_make "$KVM_DIR" >"$log" 2>&1
 }
 
+# An object built before is not rebuilt, and its file's diagnostics (the
+# kernel-doc ones too) do not show: a build whose diagnostics must all
+# show starts without KVM's objects (ccache keeps it quick).
+drop_kvm_objects() {
+	rm -rf "${1:?}/$KVM_DIR"
+}
+
 base_diagnostics() {
 	local cache=$CACHE/w1-$(cache_key).txt
 	if [ ! -s "$cache" ]; then
+		drop_kvm_objects "$WT_OBJ"
 		build_at base "$LOGS/w1-base.log" || die "the base does not build"
 		{ echo "# W=1 diagnostics of the base"; diagnostics "$LOGS/w1-base.log"; } >"$cache"
 	fi
@@ -232,15 +249,108 @@ run_sparse() {
 	fi
 }
 
+nopmu_make() {
+	make -C "$WT" O="$NOPMU_OBJ" -j"$(nproc)" CC="ccache ${CROSS_COMPILE}gcc" W=1 "$@"
+}
+
+# The test configuration without ARM_PMU; the object folder's .config is
+# replaced only when that changes, so that its build stays incremental.
+prepare_nopmu() {
+	local new=$NOPMU_OBJ/.config.new
+	mkdir -p "$NOPMU_OBJ"
+	cp "$OBJ/.config.ok" "$new"
+	"$WT/scripts/config" --file "$new" --disable ARM_PMU
+	cmp -s "$new" "$NOPMU_OBJ/.config.in" || {
+		cp "$new" "$NOPMU_OBJ/.config.in"
+		cp "$new" "$NOPMU_OBJ/.config"
+	}
+	rm -f "$new"
+	nopmu_make olddefconfig >/dev/null
+	grep -qx 'CONFIG_KVM=y' "$NOPMU_OBJ/.config" || die "no-PMU config: KVM is off"
+	! grep -q '^CONFIG_HW_PERF_EVENTS=y' "$NOPMU_OBJ/.config" ||
+		die "no-PMU config: HW_PERF_EVENTS is still on"
+}
+
+nopmu_build_at() {
+	git -C "$WT" checkout -q --detach "$1"
+	nopmu_make "$KVM_DIR" >"$2" 2>&1
+}
+
+run_nopmu_build() {
+	local cache base_diag
+	git -C "$WT" checkout -q --detach base
+	prepare_nopmu
+	cache=$CACHE/w1-nopmu-$(base_version)-$(sha256sum <"$NOPMU_OBJ/.config" | cut -c1-12).txt
+	if [ ! -s "$cache" ]; then
+		drop_kvm_objects "$NOPMU_OBJ"
+		nopmu_build_at base "$LOGS/w1-nopmu-base.log" ||
+			die "the base does not build without ARM_PMU"
+		{ echo "# W=1 diagnostics of the base without ARM_PMU"
+		  diagnostics "$LOGS/w1-nopmu-base.log"; } >"$cache"
+	fi
+	base_diag=$(cat "$cache")
+	drop_kvm_objects "$NOPMU_OBJ"
+	judge_build "builds W=1 without a host PMU: $KVM_DIR" "$LOGS/w1-nopmu-tip.log" \
+		"$base_diag" nopmu_build_at HEAD
+}
+
+# rst_heading_errors: "LINE: why" for each section title of the rst text
+# on stdin that is longer than its underline, or whose overline differs
+# from its underline. A title is a non-blank line followed by a line of
+# one punctuation character repeated (at least three of them).
+rst_heading_errors() {
+	awk '
+	function adornment(s,   i, c) {
+		c = substr(s, 1, 1)
+		if (length(s) < 3 || index("=-~^\"`#*+:._\047", c) == 0)
+			return ""
+		for (i = 2; i <= length(s); i++)
+			if (substr(s, i, 1) != c)
+				return ""
+		return c
+	}
+	{ text[NR] = $0 }
+	END {
+		for (i = 2; i <= NR; i++) {
+			title = text[i - 1]
+			if (adornment(text[i]) == "" || title ~ /^[ \t]*$/ ||
+			    adornment(title) != "")
+				continue
+			if (length(text[i]) < length(title))
+				printf "%d: underline shorter than \"%s\"\n", i, title
+			if (i > 2 && adornment(text[i - 2]) != "" && text[i - 2] != text[i])
+				printf "%d: overline and underline differ\n", i - 2
+		}
+	}'
+}
+
+run_rst_headings() {
+	local file why
+	# The checker on a page with one short underline finds just that one
+	why=$(printf 'Good\n====\n\nShort title\n----\n' | rst_heading_errors)
+	[ "$why" = '5: underline shorter than "Short title"' ] ||
+		die "the rst heading check does not find a short underline: $why"
+	while read -r file; do
+		why=$(git -C "$SRC" show "HEAD:$file" | rst_heading_errors)
+		if [ -z "$why" ]; then
+			record PASS "rst headings: $file"
+		else
+			record FAIL "rst headings: $file" "line $(head -n1 <<<"$why")"
+		fi
+	done < <(git -C "$SRC" diff --name-only base HEAD -- '*.rst')
+}
+
 main() {
 	[ -f "$OBJ/.config.ok" ] || die "no kernel configuration; build the kernel first"
 	[ "$(series_patches | wc -l)" -eq "$(git -C "$SRC" rev-list --count base..HEAD)" ] ||
 		die "build/linux holds commits not in patches/: make export first"
 	check_exceptions
 	run_checkpatch
+	run_rst_headings
 	run_bisect_builds
 	run_x86_builds
 	run_sparse
+	run_nopmu_build
 }
 
 main
