@@ -4,12 +4,13 @@
 #   build/out/Image            the kernel QEMU boots
 #   build/out/usr/include      installed UAPI headers (selftests, demo VMM)
 # Usage: build-kernel.sh [FRAGMENT...]; the default is the test kernel,
-# kvm.config + debug.config. OBJ and OUT in the environment move the
-# objects and outputs elsewhere (make bench builds its kernels so).
+# kvm.config + debug.config + vmm.config. OBJ and OUT in the environment
+# move the objects and outputs elsewhere (make bench builds its kernels
+# so).
 . "$(dirname "$0")/lib.sh"
 
 if [ $# -eq 0 ]; then
-	set -- kvm.config debug.config
+	set -- kvm.config debug.config vmm.config
 fi
 FRAGMENTS=()
 for fragment in "$@"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build mainline's kernel (linux-source-6.12, unmodified) with our test
-# configuration, kernel-config/kvm.config + debug.config, out of its tree:
-# the reference our own tests run on (build/mainline/kernel/out/Image).
+# configuration, kernel-config/kvm.config + debug.config + vmm.config, out
+# of its tree: the reference our own tests run on
+# (build/mainline/kernel/out/Image).
 # Usage: build-reference-kernel.sh [FRAGMENT...] (as build-kernel.sh);
 # REFERENCE_DIR in the environment moves it (make bench builds one
 # without the debug options).

@@ -10,34 +10,15 @@
 APT_DIR=$MAINLINE_DIR/apt
 SUITE=bookworm-backports
 
-# The first http(s) Debian mirror of the machine's sources (deb822 or
-# one-line), else Debian's own
-debian_mirror() {
-	local uri
-	uri=$({ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | sed 's/^URIs://' | tr ' ' '\n'
-		grep -hs -E '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-			sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1 }'
-	      } | grep -m1 -E '^https?://[^ ]*/debian/?$' || true)
-	echo "${uri:-http://deb.debian.org/debian}" | sed 's|/*$||'
-}
-
-private_apt() {
-	apt-get -q -o Dir::Etc::sourcelist=/dev/null \
-		-o Dir::Etc::sourceparts="$APT_DIR/sources.list.d" \
-		-o Dir::State::Lists="$APT_DIR/lists" \
-		-o Dir::Cache="$APT_DIR/cache" "$@"
-}
-
 download() {
 	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg mirror
 	mirror=$(debian_mirror)
-	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
-		"$APT_DIR/cache/archives/partial" "$MAINLINE_DIR/debs"
+	mkdir -p "$APT_DIR/sources.list.d" "$MAINLINE_DIR/debs"
 	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$SUITE" \
 		>"$APT_DIR/sources.list.d/backports.list"
-	private_apt update >/dev/null
+	private_apt "$APT_DIR" update >/dev/null
 	rm -f "$MAINLINE_DIR"/debs/*.deb
-	(cd "$MAINLINE_DIR/debs" && private_apt download "$MAINLINE_PKG")
+	(cd "$MAINLINE_DIR/debs" && private_apt "$APT_DIR" download "$MAINLINE_PKG")
 }
 
 unpack() {

@@ -118,6 +118,30 @@ build_base_kernel() {
 		logged "$LOGS/build-base-kernel.log" "$TOP/scripts/build-kernel.sh" kvm.config distro.config
 }
 
+# The first http(s) Debian mirror of the machine's sources (deb822 or
+# one-line), else Debian's own
+debian_mirror() {
+	local uri
+	uri=$({ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | sed 's/^URIs://' | tr ' ' '\n'
+		grep -hs -E '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+			sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{ print $1 }'
+	      } | grep -m1 -E '^https?://[^ ]*/debian/?$' || true)
+	echo "${uri:-http://deb.debian.org/debian}" | sed 's|/*$||'
+}
+
+# private_apt DIR ARGS...: apt-get with a configuration of its own under
+# DIR (sources.list.d/, lists/, cache/): the machine's sources, lists and
+# dpkg state are read for nothing and changed in nothing.
+private_apt() {
+	local dir=$1
+	shift
+	mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/cache/archives/partial"
+	apt-get -q -o Dir::Etc::sourcelist=/dev/null \
+		-o Dir::Etc::sourceparts="$dir/sources.list.d" \
+		-o Dir::State::Lists="$dir/lists" \
+		-o Dir::Cache="$dir/cache" "$@"
+}
+
 # Run a command with its output going to a log file; on failure show the
 # log's tail so the cause is on screen, not only in the file.
 logged() {

@@ -20,6 +20,7 @@ host_file() {
 	/mainline/*) echo "$OUT/mainline-selftests/${1#/mainline/}" ;;
 	/demo/*) echo "$OUT/demo/${1#/demo/}" ;;
 	/bench/*) echo "$OUT/bench/${1#/bench/}" ;;
+	/vmm/*) echo "$OUT/vmm/${1#/vmm/}" ;;
 	/data/*) echo "$TOP/guest/data/${1#/data/}" ;;
 	*) die "$manifest: no host file provides $1" ;;
 	esac
@@ -51,25 +52,67 @@ guest_files() {
 		}' | sort -u
 }
 
+# A manifest that runs a /vmm/ program (guest/vmm-scenarios.c) also gets
+# Debian's QEMU (scripts/fetch-vmm.sh): qemu-system-aarch64 and the
+# libraries it loads, each at its path (a library's file under the name
+# the loader asks for), and the nested guest (scripts/build-vmm-guest.sh)
+# under /l2/. As "guest-path host-file mode" lines.
+vmm_files() {
+	local root=$BUILD/vmm/root l2=$BUILD/l2/out todo seen=" " path lib found dir
+	manifest_entries "$manifest" | cut -f3 | grep -q '^/vmm/' || return 0
+	[ -f "$root/.qemu-version" ] || die "no QEMU in ${root#"$TOP"/}; run scripts/fetch-vmm.sh"
+	echo "/l2/Image $l2/Image 0644"
+	echo "/l2/initramfs.cpio.gz $l2/initramfs.cpio.gz 0644"
+	echo "/lib/ld-linux-aarch64.so.1 $(realpath "$root/lib/ld-linux-aarch64.so.1") 0755"
+	todo=(/usr/bin/qemu-system-aarch64)
+	while [ "${#todo[@]}" -gt 0 ]; do
+		path=${todo[0]}
+		todo=("${todo[@]:1}")
+		case "$seen" in *" $path "*) continue ;; esac
+		seen+="$path "
+		# The program runs; a library is only mapped
+		echo "$path $(realpath "$root$path") $([ -x "$root$path" ] && echo 0755 || echo 0644)"
+		for lib in $("${CROSS_COMPILE}readelf" -d "$root$path" |
+				sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			found=
+			for dir in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu; do
+				[ -e "$root$dir/$lib" ] && found=$dir/$lib && break
+			done
+			[ -n "$found" ] || die "$path needs $lib, which no package in ${root#"$TOP"/} has"
+			todo+=("$found")
+		done
+	done
+}
+
 # A gen_init_cpio list: directories, device nodes, init, the manifest and
 # the guest's files (with their parent directories).
 cpio_list() {
-	local dir path mode host
+	local path mode host
 	printf 'dir /%s 0755 0 0\n' dev proc sys tmp etc bin
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $INIT_BIN 0755 0 0"
 	echo "file /etc/tests.list $manifest 0644 0 0"
-	guest_files | while read -r path mode; do
-		host=$(host_file "$path")
+	{
+		guest_files | while read -r path mode; do
+			echo "$path $(host_file "$path") $mode"
+		done
+		vmm_files
+	} | while read -r path host mode; do
 		[ -f "$host" ] || die "$host is missing (built by the build steps)"
 		[ "$mode" = 0644 ] || [ -x "$host" ] || die "$host is not executable"
-		dir=$(dirname "$path")
-		while [ "$dir" != / ]; do
-			echo "dir $dir 0755 0 0"
-			dir=$(dirname "$dir")
-		done
-		echo "file $path $host $mode 0 0"
+		cpio_file "$path" "$host" "$mode"
 	done
+}
+
+# cpio_file PATH HOST MODE: the file and each of its parent directories
+cpio_file() {
+	local dir
+	dir=$(dirname "$1")
+	while [ "$dir" != / ]; do
+		echo "dir $dir 0755 0 0"
+		dir=$(dirname "$dir")
+	done
+	echo "file $1 $2 $3 0 0"
 }
 
 # A guest limit from guest/init.c (#define NAME value)

@@ -11,6 +11,10 @@
 #   selftests      the KVM selftests the manifests name
 #   demo           the demo VMM
 #   boot           our tests (guest/test.list) on our kernel, per mode
+#   vmm-fetch      Debian's QEMU for arm64 and its libraries (apt)
+#   vmm-guest      the nested guest QEMU runs, and the driver
+#   vmm            Debian's QEMU runs a KVM guest on our kernel
+#                  (guest/vmm.list), per mode of $VMM_MODES
 #   mainline       mainline's tree, linux-source-6.12 (the oracle)
 #   oracle-build   mainline's selftests (guest/mainline.list), adapted
 #                  by oracle/patches
@@ -23,9 +27,11 @@
 # Jobs:
 #   test           every step; boot and oracle in every mode of
 #                  scripts/modes.tsv, reference and reference-oracle in
-#                  $REFERENCE_MODES (default vhe)
-#   test-full      the same, the reference steps in every mode that
-#                  scripts/modes.tsv gives mainline's kernel a banner for
+#                  $REFERENCE_MODES (default vhe), vmm in $VMM_MODES
+#                  (default vhe)
+#   test-full      the same, vmm in every mode, the reference steps in
+#                  every mode that scripts/modes.tsv gives mainline's
+#                  kernel a banner for
 #   check          deps, apply, kernel, checks
 #   boot           deps .. demo, then guest/test.list in $MODE (default vhe)
 #   run            deps, apply, kernel, demo, then guest/run.list in VHE,
@@ -48,8 +54,8 @@ job_steps() {
 	case "$1" in
 	test|test-full)
 		echo deps parser init apply kernel checks selftests demo boot \
-			mainline oracle-build oracle reference-kernel reference \
-			reference-oracle ;;
+			vmm-fetch vmm-guest vmm mainline oracle-build oracle \
+			reference-kernel reference reference-oracle ;;
 	check)	echo deps apply kernel checks ;;
 	boot)	echo deps apply kernel selftests demo boot ;;
 	run)	echo deps apply kernel demo boot ;;
@@ -65,6 +71,9 @@ needs() {
 	kernel)		echo apply ;;
 	checks|selftests|demo) echo kernel ;;
 	boot)		echo "kernel $(grep -wo -e selftests -e demo <<<"$steps" | xargs)" ;;
+	vmm-fetch)	echo deps ;;
+	vmm-guest)	echo apply ;;
+	vmm)		echo kernel vmm-fetch vmm-guest ;;
 	mainline)	echo deps ;;
 	oracle-build)	echo mainline ;;
 	oracle)		echo kernel oracle-build ;;
@@ -84,8 +93,8 @@ run)	MANIFEST=$TOP/guest/run.list ;;
 esac
 ALL_MODES=$(mode_names | xargs)
 case "$job" in
-test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} ;;
-test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) ;;
+test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} VMM_MODES=${VMM_MODES:-vhe} ;;
+test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) VMM_MODES=$ALL_MODES ;;
 boot)	BOOT_MODES=${MODE:-vhe}; mode_field "$BOOT_MODES" 2 >/dev/null ;;
 run)	BOOT_MODES=vhe ;;
 *)	BOOT_MODES= ;;
@@ -94,10 +103,14 @@ for mode in ${REF_MODES:-}; do
 	[ "$(mode_field "$mode" 4)" != none ] ||
 		die "mainline's kernel does not boot in $mode (scripts/modes.tsv)"
 done
+for mode in ${VMM_MODES:-}; do
+	mode_field "$mode" 2 >/dev/null
+done
 # Printed as [n/N]: a boot step is its initramfs plus one boot per mode
 nr_boots() {
 	case "$1" in
 	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
+	vmm)	wc -w <<<"$VMM_MODES" ;;
 	reference|reference-oracle) wc -w <<<"$REF_MODES" ;;
 	*)	echo 0 ;;
 	esac
@@ -160,6 +173,8 @@ step_kernel()	 { step kernel "kernel builds" "$S/build-kernel.sh"; }
 step_checks()	 { step checks "" "$S/check-series.sh"; }
 step_selftests() { step selftests "selftests build" "$S/build-selftests.sh"; }
 step_demo()	 { step demo "demo VMM builds" "$S/build-demo.sh"; }
+step_vmm-fetch() { step vmm-fetch "Debian's QEMU for arm64 unpacks" "$S/fetch-vmm.sh"; }
+step_vmm-guest() { step vmm-guest "the nested guest builds" "$S/build-vmm-guest.sh"; }
 step_mainline()	 { step mainline "$MAINLINE_PKG unpacks" "$S/fetch-mainline.sh"; }
 step_oracle-build() { step oracle-build "mainline's selftests build" "$S/build-mainline-selftests.sh"; }
 step_reference-kernel() { step reference-kernel "mainline's kernel builds" "$S/build-reference-kernel.sh"; }
@@ -195,6 +210,8 @@ boots() {
 
 step_boot()	 { boots boot "$MANIFEST" "$OUT" series "" $BOOT_MODES; }
 step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline tests, " $BOOT_MODES; }
+# QEMU and its libraries in the initramfs, and the nested guest's memory
+step_vmm()	 { GUEST_MEM=1024 boots vmm "$TOP/guest/vmm.list" "$OUT" series "Debian's QEMU, " $VMM_MODES; }
 step_reference() { boots reference "$MANIFEST" "$REFERENCE_OUT" mainline "mainline kernel, " $REF_MODES; }
 step_reference-oracle() {
 	boots reference-oracle "$TOP/guest/mainline.list" "$REFERENCE_OUT" mainline \

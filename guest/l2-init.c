@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PID 1 of the nested guest: the guest that Debian's QEMU runs with KVM
+ * inside the test kernel (guest/vmm-scenarios.c drives it).
+ *
+ * It prints its ID registers as its kernel shows them to userspace (MRS
+ * from EL0, which Linux emulates from the registers KVM gave the guest)
+ * and whether it has a PMU and SVE, says "l2: ready", and waits for a line on its console: the VMM may
+ * stop, inspect or migrate it meanwhile. Then it takes CPU 1 offline and
+ * back online (PSCI CPU_OFF and CPU_ON), prints its ID registers again,
+ * says "l2: done" and powers off (PSCI SYSTEM_OFF). Any failure is a line
+ * "l2: error: ..." followed by the power-off.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+
+#define READ_ID(name, enc)						\
+	do {								\
+		unsigned long v;					\
+		asm volatile("mrs %0, " enc : "=r" (v));		\
+		printf("l2: %s %s %016lx\n", when, name, v);		\
+	} while (0)
+
+static void print_id_regs(const char *when)
+{
+	READ_ID("MIDR_EL1", "midr_el1");
+	READ_ID("ID_AA64PFR0_EL1", "id_aa64pfr0_el1");
+	READ_ID("ID_AA64PFR1_EL1", "id_aa64pfr1_el1");
+	READ_ID("ID_AA64ZFR0_EL1", "s3_0_c0_c4_4");
+	READ_ID("ID_AA64DFR0_EL1", "id_aa64dfr0_el1");
+	READ_ID("ID_AA64ISAR0_EL1", "id_aa64isar0_el1");
+	READ_ID("ID_AA64ISAR1_EL1", "id_aa64isar1_el1");
+	READ_ID("ID_AA64ISAR2_EL1", "s3_0_c0_c6_2");
+	READ_ID("ID_AA64MMFR0_EL1", "id_aa64mmfr0_el1");
+	READ_ID("ID_AA64MMFR1_EL1", "id_aa64mmfr1_el1");
+	READ_ID("ID_AA64MMFR2_EL1", "s3_0_c0_c7_2");
+}
+
+/* What the guest has: a PMU driver bound, SVE in ID_AA64PFR0_EL1 */
+static void print_features(void)
+{
+	DIR *d = opendir("/sys/bus/event_source/devices");
+	const char *pmu = "none";
+	struct dirent *e;
+	unsigned long pfr0;
+
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "armv8", 5))
+			pmu = e->d_name;
+	printf("l2: pmu %s\n", pmu);
+	if (d)
+		closedir(d);
+	asm volatile("mrs %0, id_aa64pfr0_el1" : "=r" (pfr0));
+	printf("l2: sve %s\n", (pfr0 >> 32) & 0xf ? "yes" : "none");
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int cpu1_online(void)
+{
+	char c = '?';
+	int fd = open("/sys/devices/system/cpu/cpu1/online", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = '?';
+	close(fd);
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+static int hotplug_cpu1(void)
+{
+	const char *path = "/sys/devices/system/cpu/cpu1/online";
+
+	if (cpu1_online() != 1) {
+		printf("l2: error: CPU 1 is not online at start\n");
+		return -1;
+	}
+	if (write_file(path, "0") || cpu1_online() != 0) {
+		printf("l2: error: CPU 1 did not go offline (%s)\n", strerror(errno));
+		return -1;
+	}
+	if (write_file(path, "1") || cpu1_online() != 1) {
+		printf("l2: error: CPU 1 did not come back online (%s)\n", strerror(errno));
+		return -1;
+	}
+	printf("l2: CPU 1 went offline and came back\n");
+	return 0;
+}
+
+int main(void)
+{
+	char line[64];
+	long cpus;
+
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	printf("l2: up, %ld CPUs online\n", cpus);
+	print_id_regs("before");
+	print_features();
+	printf("l2: ready\n");
+	if (!fgets(line, sizeof(line), stdin))
+		printf("l2: error: no line on the console\n");
+	else if (cpus < 2)
+		printf("l2: error: %ld CPU online, 2 expected\n", cpus);
+	else if (!hotplug_cpu1())
+		print_id_regs("after");
+	printf("l2: done\n");
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}
