@@ -10,6 +10,8 @@
 #                mode scripts/modes.tsv gives mainline's kernel a banner for)
 #   make check   series checks only (checkpatch, per-patch W=1, x86, sparse)
 #   make boot    boot with guest/test.list in one mode (MODE=nvhe ...)
+#   make vmm     Debian's QEMU on our kernel and the migrations between the
+#                stock kernel and ours (VMM_MODES="vhe nvhe" ...)
 # Single steps and tools:
 #   make apply   (re)create build/linux: base + the series, one commit each
 #   make export  write the commits of build/linux back to patches/
@@ -22,7 +24,7 @@
 #   make record-base-regs  record the base kernel's registers (test data of
 #                the restore test), after checking the base restores them
 #   make clean   remove everything generated except build/linux (your work)
-.PHONY: run test test-full check boot deps apply export export-oracle build \
+.PHONY: run test test-full check boot vmm deps apply export export-oracle build \
 	bench fresh-check record-base-regs clean
 
 S := scripts
@@ -42,6 +44,9 @@ check:
 
 boot:
 	@MODE=$(MODE) $(S)/pipeline.sh boot
+
+vmm:
+	@$(S)/pipeline.sh vmm
 
 deps:
 	@$(S)/deps.sh

@@ -8,7 +8,8 @@
  * and whether it has a PMU and SVE, says "l2: ready", and waits for a line on its console: the VMM may
  * stop, inspect or migrate it meanwhile. Then it takes CPU 1 offline and
  * back online (PSCI CPU_OFF and CPU_ON), prints its ID registers again,
- * says "l2: done" and powers off (PSCI SYSTEM_OFF). Any failure is a line
+ * an error for each that changed (it may have moved to another host
+ * meanwhile), says "l2: done" and powers off (PSCI SYSTEM_OFF). Any failure is a line
  * "l2: error: ..." followed by the power-off.
  */
 #include <dirent.h>
@@ -20,26 +21,47 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 
-#define READ_ID(name, enc)						\
-	do {								\
-		unsigned long v;					\
-		asm volatile("mrs %0, " enc : "=r" (v));		\
-		printf("l2: %s %s %016lx\n", when, name, v);		\
-	} while (0)
+#define NR_ID_REGS	11
 
-static void print_id_regs(const char *when)
+static const char *const id_names[NR_ID_REGS] = {
+	"MIDR_EL1", "ID_AA64PFR0_EL1", "ID_AA64PFR1_EL1", "ID_AA64ZFR0_EL1",
+	"ID_AA64DFR0_EL1", "ID_AA64ISAR0_EL1", "ID_AA64ISAR1_EL1",
+	"ID_AA64ISAR2_EL1", "ID_AA64MMFR0_EL1", "ID_AA64MMFR1_EL1",
+	"ID_AA64MMFR2_EL1",
+};
+
+#define MRS(enc)							\
+	({ unsigned long v; asm volatile("mrs %0, " enc : "=r" (v)); v; })
+
+static void read_id_regs(unsigned long *v)
 {
-	READ_ID("MIDR_EL1", "midr_el1");
-	READ_ID("ID_AA64PFR0_EL1", "id_aa64pfr0_el1");
-	READ_ID("ID_AA64PFR1_EL1", "id_aa64pfr1_el1");
-	READ_ID("ID_AA64ZFR0_EL1", "s3_0_c0_c4_4");
-	READ_ID("ID_AA64DFR0_EL1", "id_aa64dfr0_el1");
-	READ_ID("ID_AA64ISAR0_EL1", "id_aa64isar0_el1");
-	READ_ID("ID_AA64ISAR1_EL1", "id_aa64isar1_el1");
-	READ_ID("ID_AA64ISAR2_EL1", "s3_0_c0_c6_2");
-	READ_ID("ID_AA64MMFR0_EL1", "id_aa64mmfr0_el1");
-	READ_ID("ID_AA64MMFR1_EL1", "id_aa64mmfr1_el1");
-	READ_ID("ID_AA64MMFR2_EL1", "s3_0_c0_c7_2");
+	v[0] = MRS("midr_el1");
+	v[1] = MRS("id_aa64pfr0_el1");
+	v[2] = MRS("id_aa64pfr1_el1");
+	v[3] = MRS("s3_0_c0_c4_4");
+	v[4] = MRS("id_aa64dfr0_el1");
+	v[5] = MRS("id_aa64isar0_el1");
+	v[6] = MRS("id_aa64isar1_el1");
+	v[7] = MRS("s3_0_c0_c6_2");
+	v[8] = MRS("id_aa64mmfr0_el1");
+	v[9] = MRS("id_aa64mmfr1_el1");
+	v[10] = MRS("s3_0_c0_c7_2");
+}
+
+/* The registers now, printed; an error for each that changed since @then */
+static int print_id_regs(const char *when, unsigned long *now, const unsigned long *then)
+{
+	int i, changed = 0;
+
+	read_id_regs(now);
+	for (i = 0; i < NR_ID_REGS; i++) {
+		printf("l2: %s %s %016lx\n", when, id_names[i], now[i]);
+		if (then && now[i] != then[i]) {
+			printf("l2: error: %s was %016lx before\n", id_names[i], then[i]);
+			changed++;
+		}
+	}
+	return changed;
 }
 
 /* What the guest has: a PMU driver bound, SVE in ID_AA64PFR0_EL1 */
@@ -107,6 +129,7 @@ static int hotplug_cpu1(void)
 
 int main(void)
 {
+	unsigned long before[NR_ID_REGS], after[NR_ID_REGS];
 	char line[64];
 	long cpus;
 
@@ -116,7 +139,7 @@ int main(void)
 
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("l2: up, %ld CPUs online\n", cpus);
-	print_id_regs("before");
+	print_id_regs("before", before, NULL);
 	print_features();
 	printf("l2: ready\n");
 	if (!fgets(line, sizeof(line), stdin))
@@ -124,7 +147,7 @@ int main(void)
 	else if (cpus < 2)
 		printf("l2: error: %ld CPU online, 2 expected\n", cpus);
 	else if (!hotplug_cpu1())
-		print_id_regs("after");
+		print_id_regs("after", after, before);
 	printf("l2: done\n");
 	fflush(stdout);
 	sync();

@@ -15,11 +15,18 @@
  *             command fails and the guest carries on
  *   pmu-off   -cpu host,pmu=off: the guest has no PMU
  *   sve-off   -cpu host,sve=off: the guest has no SVE
+ *   save      at "ready", QMP "stop" and "migrate" to the disk /dev/vda
+ *             (its file descriptor passed with "getfd"), then "quit"
+ *   restore   QEMU -incoming from /dev/vda, where "save" left the state
+ *             (on another kernel, in another boot): the guest carries on
+ *             from "ready", takes CPU 1 offline and back, and finds its
+ *             ID registers as they were before it moved
  *
  * A failure names the step and the last thing QEMU or the guest said.
  * Every line QEMU and the guest print is echoed, prefixed with "l2| ".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,22 +47,35 @@
 #define L2_KERNEL	"/l2/Image"
 #define L2_INITRAMFS	"/l2/initramfs.cpio.gz"
 #define QMP_SOCKET	"/tmp/qmp.sock"
-#define STEP_TIMEOUT_S	600	/* one step (boot to "ready", ...) under emulation */
+#define STATE_DISK	"/dev/vda"	/* the host's scratch disk: a migration stream */
+#define INCOMING_FD	10		/* QEMU's -incoming INCOMING_URI */
+#define INCOMING_URI	"fd:10"
+/* One step (boot to "ready", a QMP command, ...) under emulation; well within the manifest's */
+#define STEP_TIMEOUT_S	240
 #define LINE_MAX_LEN	512
+
+enum at_ready {
+	GO,		/* let the guest carry on */
+	SYNC,		/* stop, info registers, cont; then go */
+	SAVE,		/* stop, migrate to STATE_DISK, quit */
+	RESTORE,	/* (the guest is restored past "ready") go */
+};
 
 struct scenario {
 	const char *name;
 	const char *cpu;	/* QEMU's -cpu */
-	bool sync;		/* stop, info registers, cont at "ready" */
+	enum at_ready at_ready;
 	/* what the guest must say it has, or NULL */
 	const char *expect;
 };
 
 static const struct scenario scenarios[] = {
-	{ "boot", "host", false, NULL },
-	{ "sync", "host", true, NULL },
-	{ "pmu-off", "host,pmu=off", false, "l2: pmu none" },
-	{ "sve-off", "host,sve=off", false, "l2: sve none" },
+	{ "boot", "host", GO, NULL },
+	{ "sync", "host", SYNC, NULL },
+	{ "pmu-off", "host,pmu=off", GO, "l2: pmu none" },
+	{ "sve-off", "host,sve=off", GO, "l2: sve none" },
+	{ "save", "host", SAVE, NULL },
+	{ "restore", "host", RESTORE, NULL },
 };
 
 struct vm {
@@ -90,10 +110,17 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 		"-no-reboot", "-serial", "stdio",
 		"-qmp", "unix:" QMP_SOCKET ",server=on,wait=off",
 		"-kernel", L2_KERNEL, "-initrd", L2_INITRAMFS,
-		"-append", "console=ttyAMA0 panic=-1 quiet", NULL
+		"-append", "console=ttyAMA0 panic=-1 quiet",
+		/* The same machine, its state read from the disk */
+		s->at_ready == RESTORE ? "-incoming" : NULL, INCOMING_URI, NULL
 	};
-	int in[2], out[2];
+	int in[2], out[2], disk = -1;
 
+	if (s->at_ready == RESTORE) {
+		disk = open(STATE_DISK, O_RDONLY);
+		if (disk < 0)
+			return fail("%s: %s", STATE_DISK, strerror(errno));
+	}
 	unlink(QMP_SOCKET);
 	if (pipe(in) || pipe(out))
 		return fail("pipe: %s", strerror(errno));
@@ -104,6 +131,8 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(out[1], 2);
+		if (disk >= 0)
+			dup2(disk, INCOMING_FD);
 		close(in[1]);
 		close(out[0]);
 		execv(QEMU, (char **)argv);
@@ -112,6 +141,8 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 	}
 	close(in[0]);
 	close(out[1]);
+	if (disk >= 0)
+		close(disk);
 	vm->in = in[1];
 	vm->out = out[0];
 	return true;
@@ -169,6 +200,46 @@ static bool wait_for(struct vm *vm, const char *text)
 	return fail("no \"%s\"; last line: %s", text, vm->last[0] ? vm->last : "(none)");
 }
 
+/* Echo what QEMU and the guest print for @seconds */
+static void drain(struct vm *vm, int seconds)
+{
+	char line[LINE_MAX_LEN];
+	time_t end = time(NULL) + seconds;
+
+	while (time(NULL) < end && next_line(vm, line, end - time(NULL)))
+		;
+}
+
+/* Where QEMU's threads wait in the kernel, for a step that timed out */
+static void show_threads(pid_t pid)
+{
+	char path[320], line[LINE_MAX_LEN];
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, d->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			printf("l2| thread %s: %s", d->d_name, line);
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid, d->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			printf("l2|   %s", line);
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 /* QEMU's exit status, once its output ended (killed after a timeout) */
 static bool wait_exit(struct vm *vm)
 {
@@ -196,15 +267,41 @@ static bool wait_exit(struct vm *vm)
 	return true;
 }
 
-/* One QMP command and its answer, which must not be an error */
-static bool qmp(int fd, FILE *f, const char *cmd)
+struct qmp {
+	struct vm *vm;		/* QEMU, whose output is read between questions */
+	int fd;
+	FILE *f;
+	char answer[4096];	/* the last answer */
+};
+
+/*
+ * One QMP command, with file descriptor @pass (-1: none) in the same
+ * message, and its answer, which must not be an error
+ */
+static bool qmp_fd(struct qmp *q, const char *cmd, int pass)
 {
-	char line[4096];
+	char buf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)cmd, .iov_len = strlen(cmd) },
+		{ .iov_base = "\n", .iov_len = 1 },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct cmsghdr *c;
+	char *line = q->answer;
 
 	printf("l2| qmp> %s\n", cmd);
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) || write(fd, "\n", 1) != 1)
+	if (pass >= 0) {
+		msg.msg_control = buf;
+		msg.msg_controllen = sizeof(buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	if (sendmsg(q->fd, &msg, 0) != (ssize_t)strlen(cmd) + 1)
 		return fail("QMP %s: %s", cmd, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(q->answer), q->f)) {
 		line[strcspn(line, "\r\n")] = 0;
 		if (strstr(line, "\"event\""))
 			continue;
@@ -217,31 +314,123 @@ static bool qmp(int fd, FILE *f, const char *cmd)
 	return fail("QMP %s: no answer", cmd);
 }
 
-/* QMP: stop, info registers, cont, as a person at QEMU's monitor would */
-static bool sync_state(void)
+static bool qmp(struct qmp *q, const char *cmd)
+{
+	return qmp_fd(q, cmd, -1);
+}
+
+/*
+ * Connect to QEMU's QMP socket, past the greeting and the handshake;
+ * QEMU may not have made the socket yet
+ */
+static bool qmp_open(struct qmp *q, struct vm *vm)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = QMP_SOCKET };
-	char greeting[1024];
-	bool ok = false;
-	FILE *f;
-	int fd;
+	struct timeval tv = { .tv_sec = STEP_TIMEOUT_S };
+	int i;
 
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
-		return fail("QMP socket %s: %s", QMP_SOCKET, strerror(errno));
-	f = fdopen(dup(fd), "r");
-	if (f && fgets(greeting, sizeof(greeting), f) &&
-	    qmp(fd, f, "{\"execute\": \"qmp_capabilities\"}") &&
-	    qmp(fd, f, "{\"execute\": \"stop\"}") &&
-	    qmp(fd, f, "{\"execute\": \"human-monitor-command\", "
-		       "\"arguments\": {\"command-line\": \"info registers\"}}") &&
-	    qmp(fd, f, "{\"execute\": \"cont\"}"))
-		ok = true;
-	else if (!f)
-		fail("QMP: %s", strerror(errno));
-	if (f)
-		fclose(f);
-	close(fd);
+	q->vm = vm;
+	q->f = NULL;
+	q->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (q->fd < 0)
+		return fail("QMP socket: %s", strerror(errno));
+	for (i = 0; connect(q->fd, (struct sockaddr *)&addr, sizeof(addr)); i++) {
+		siginfo_t info = { .si_pid = 0 };
+
+		if (i == STEP_TIMEOUT_S || (errno != ENOENT && errno != ECONNREFUSED))
+			return fail("QMP socket %s: %s", QMP_SOCKET, strerror(errno));
+		/* QEMU's status stays for wait_exit() */
+		if (!waitid(P_PID, vm->pid, &info, WEXITED | WNOHANG | WNOWAIT) && info.si_pid)
+			return fail("QEMU ended before it opened %s", QMP_SOCKET);
+		sleep(1);
+	}
+	/* An answer that does not come fails the step */
+	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return fail("QMP socket: %s", strerror(errno));
+	q->f = fdopen(dup(q->fd), "r");
+	if (!q->f || !fgets(q->answer, sizeof(q->answer), q->f))
+		return fail("QMP: no greeting");
+	return qmp(q, "{\"execute\": \"qmp_capabilities\"}");
+}
+
+static void qmp_close(struct qmp *q)
+{
+	if (q->f)
+		fclose(q->f);
+	if (q->fd >= 0)
+		close(q->fd);
+}
+
+/*
+ * Ask @cmd every second until its answer holds @done (true) or @bad, or
+ * the step's time is up
+ */
+static bool qmp_until(struct qmp *q, const char *cmd, const char *done, const char *bad)
+{
+	int i;
+
+	for (i = 0; i < STEP_TIMEOUT_S; i++) {
+		if (!qmp(q, cmd))
+			return false;
+		if (strstr(q->answer, done))
+			return true;
+		if (bad && strstr(q->answer, bad))
+			return fail("QMP %s: %.200s", cmd, q->answer);
+		drain(q->vm, 1);
+	}
+	return fail("QMP %s: not %s after %d s", cmd, done, STEP_TIMEOUT_S);
+}
+
+/* QMP: stop, info registers, cont, as a person at QEMU's monitor would */
+static bool sync_state(struct vm *vm)
+{
+	struct qmp q;
+	bool ok;
+
+	ok = qmp_open(&q, vm) &&
+	     qmp(&q, "{\"execute\": \"stop\"}") &&
+	     qmp(&q, "{\"execute\": \"human-monitor-command\", "
+		     "\"arguments\": {\"command-line\": \"info registers\"}}") &&
+	     qmp(&q, "{\"execute\": \"cont\"}");
+	qmp_close(&q);
+	return ok;
+}
+
+/* QMP: stop, migrate to the disk, quit; the state is on the disk after */
+static bool save_state(struct vm *vm)
+{
+	int disk = open(STATE_DISK, O_WRONLY);
+	struct qmp q;
+	bool ok;
+
+	if (disk < 0)
+		return fail("%s: %s", STATE_DISK, strerror(errno));
+	ok = qmp_open(&q, vm) &&
+	     qmp(&q, "{\"execute\": \"stop\"}") &&
+	     qmp_fd(&q, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"state\"}}",
+		    disk) &&
+	     qmp(&q, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"fd:state\"}}") &&
+	     qmp_until(&q, "{\"execute\": \"query-migrate\"}", "\"status\": \"completed\"",
+			"\"status\": \"failed\"");
+	if (ok && fsync(disk))
+		ok = fail("%s: fsync: %s", STATE_DISK, strerror(errno));
+	if (ok)
+		qmp(&q, "{\"execute\": \"quit\"}");	/* QEMU may exit before it answers */
+	close(disk);
+	qmp_close(&q);
+	return ok;
+}
+
+/* QMP: wait until the incoming state is loaded and the guest runs */
+static bool wait_restored(struct vm *vm)
+{
+	struct qmp q;
+	bool ok;
+
+	ok = qmp_open(&q, vm) &&
+	     qmp_until(&q, "{\"execute\": \"query-status\"}",
+			"\"status\": \"running\"", NULL);
+	qmp_close(&q);
 	return ok;
 }
 
@@ -252,15 +441,35 @@ static bool run(const struct scenario *s)
 
 	if (!start_qemu(&vm, s))
 		return false;
-	ok = wait_for(&vm, "l2: ready") &&
-	     (!s->sync || sync_state()) &&
-	     (write(vm.in, "go\n", 3) == 3 || fail("console: %s", strerror(errno))) &&
-	     wait_for(&vm, "l2: CPU 1 went offline and came back") &&
-	     wait_for(&vm, "l2: done");
+	switch (s->at_ready) {
+	case SAVE:
+		ok = wait_for(&vm, "l2: ready") && save_state(&vm);
+		break;
+	case RESTORE:
+		ok = wait_restored(&vm);
+		break;
+	case SYNC:
+		ok = wait_for(&vm, "l2: ready") && sync_state(&vm);
+		break;
+	default:
+		ok = wait_for(&vm, "l2: ready");
+		break;
+	}
+	if (ok && s->at_ready != SAVE)
+		ok = (write(vm.in, "go\n", 3) == 3 || fail("console: %s", strerror(errno))) &&
+		     wait_for(&vm, "l2: CPU 1 went offline and came back") &&
+		     wait_for(&vm, "l2: done");
 	if (!ok) {
+		char first[sizeof(why)];
+
+		/* Report the step that failed, not how QEMU ended */
+		snprintf(first, sizeof(first), "%s", why);
+		drain(&vm, 2);
+		show_threads(vm.pid);
 		kill(vm.pid, SIGKILL);
 		wait_exit(&vm);
-		return false;
+		return fail("%.*s; QEMU's last line: %.200s", (int)sizeof(first) - 256,
+			    first, vm.last[0] ? vm.last : "(none)");
 	}
 	if (!wait_exit(&vm))
 		return false;

@@ -16,6 +16,7 @@ MODES_TABLE=$TOP/scripts/modes.tsv
 
 BASE_SRC=$BUILD/base-src	# the base alone: a worktree of $SRC at its tag "base"
 BASE_KERNEL=$BUILD/base-kernel	# the base's kernel (kvm.config, distro.config): obj/, out/Image
+BASE_TEST_KERNEL=$BUILD/base-test	# the base's kernel, test configuration: obj/, out/Image
 
 BASE_PKG=linux-source-6.1
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
@@ -103,10 +104,9 @@ topic_range() {
 	die "no topic '$1' in patches/topics"
 }
 
-# The unpatched base kernel from kernel-config/kvm.config and distro.config, in
-# $BASE_KERNEL/out/Image: what make bench and record-base-regs.sh compare
-# with. Its worktree follows the tag "base" of the work tree.
-build_base_kernel() {
+# The base alone, in $BASE_SRC: a worktree that follows the tag "base" of
+# the work tree
+base_worktree() {
 	local base
 	base=$(git -C "$SRC" rev-parse base)
 	if [ "$(git -C "$BASE_SRC" rev-parse HEAD 2>/dev/null)" != "$base" ]; then
@@ -114,6 +114,13 @@ build_base_kernel() {
 		git -C "$SRC" worktree prune
 		git -C "$SRC" worktree add -q --detach "$BASE_SRC" "$base"
 	fi
+}
+
+# The unpatched base kernel from kernel-config/kvm.config and distro.config, in
+# $BASE_KERNEL/out/Image: what make bench and record-base-regs.sh compare
+# with.
+build_base_kernel() {
+	base_worktree
 	SRC=$BASE_SRC OBJ=$BASE_KERNEL/obj OUT=$BASE_KERNEL/out \
 		logged "$LOGS/build-base-kernel.log" "$TOP/scripts/build-kernel.sh" kvm.config distro.config
 }

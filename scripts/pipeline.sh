@@ -15,6 +15,10 @@
 #   vmm-guest      the nested guest QEMU runs, and the driver
 #   vmm            Debian's QEMU runs a KVM guest on our kernel
 #                  (guest/vmm.list), per mode of $VMM_MODES
+#   base-kernel    the base kernel, test configuration (the stock kernel)
+#   vmm-migrate    the guest migrates stock -> ours -> stock, per mode of
+#                  $VMM_MODES: one boot saves it to a disk, the next
+#                  restores it (guest/vmm-save.list, guest/vmm-restore.list)
 #   mainline       mainline's tree, linux-source-6.12 (the oracle)
 #   oracle-build   mainline's selftests (guest/mainline.list), adapted
 #                  by oracle/patches
@@ -36,6 +40,8 @@
 #   boot           deps .. demo, then guest/test.list in $MODE (default vhe)
 #   run            deps, apply, kernel, demo, then guest/run.list in VHE,
 #                  showing the guest's report (the main job)
+#   vmm            deps .. kernel, then the vmm and vmm-migrate steps in
+#                  $VMM_MODES (default vhe)
 #
 # A step prints its results ("result" lines, record in lib.sh) among its
 # output, which goes to build/logs/<step>.log; this script alone collects
@@ -54,12 +60,15 @@ job_steps() {
 	case "$1" in
 	test|test-full)
 		echo deps parser init apply kernel checks selftests demo boot \
-			vmm-fetch vmm-guest vmm mainline oracle-build oracle \
-			reference-kernel reference reference-oracle ;;
+			vmm-fetch vmm-guest vmm base-kernel vmm-migrate mainline \
+			oracle-build oracle reference-kernel reference \
+			reference-oracle ;;
 	check)	echo deps apply kernel checks ;;
 	boot)	echo deps apply kernel selftests demo boot ;;
 	run)	echo deps apply kernel demo boot ;;
-	*)	die "unknown job '$1' (test, test-full, check, boot, run)" ;;
+	vmm)	echo deps apply kernel vmm-fetch vmm-guest vmm base-kernel \
+			vmm-migrate ;;
+	*)	die "unknown job '$1' (test, test-full, check, boot, run, vmm)" ;;
 	esac
 }
 
@@ -74,6 +83,8 @@ needs() {
 	vmm-fetch)	echo deps ;;
 	vmm-guest)	echo apply ;;
 	vmm)		echo kernel vmm-fetch vmm-guest ;;
+	base-kernel)	echo apply ;;
+	vmm-migrate)	echo kernel base-kernel vmm-fetch vmm-guest ;;
 	mainline)	echo deps ;;
 	oracle-build)	echo mainline ;;
 	oracle)		echo kernel oracle-build ;;
@@ -97,6 +108,7 @@ test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} VMM_MODES=${VMM_MO
 test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) VMM_MODES=$ALL_MODES ;;
 boot)	BOOT_MODES=${MODE:-vhe}; mode_field "$BOOT_MODES" 2 >/dev/null ;;
 run)	BOOT_MODES=vhe ;;
+vmm)	BOOT_MODES= VMM_MODES=${VMM_MODES:-vhe} ;;
 *)	BOOT_MODES= ;;
 esac
 for mode in ${REF_MODES:-}; do
@@ -111,6 +123,7 @@ nr_boots() {
 	case "$1" in
 	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
 	vmm)	wc -w <<<"$VMM_MODES" ;;
+	vmm-migrate) echo $((4 * $(wc -w <<<"$VMM_MODES"))) ;;
 	reference|reference-oracle) wc -w <<<"$REF_MODES" ;;
 	*)	echo 0 ;;
 	esac
@@ -175,6 +188,7 @@ step_selftests() { step selftests "selftests build" "$S/build-selftests.sh"; }
 step_demo()	 { step demo "demo VMM builds" "$S/build-demo.sh"; }
 step_vmm-fetch() { step vmm-fetch "Debian's QEMU for arm64 unpacks" "$S/fetch-vmm.sh"; }
 step_vmm-guest() { step vmm-guest "the nested guest builds" "$S/build-vmm-guest.sh"; }
+step_base-kernel() { step base-kernel "the base kernel builds (test configuration)" "$S/build-base-test-kernel.sh"; }
 step_mainline()	 { step mainline "$MAINLINE_PKG unpacks" "$S/fetch-mainline.sh"; }
 step_oracle-build() { step oracle-build "mainline's selftests build" "$S/build-mainline-selftests.sh"; }
 step_reference-kernel() { step reference-kernel "mainline's kernel builds" "$S/build-reference-kernel.sh"; }
@@ -211,7 +225,52 @@ boots() {
 step_boot()	 { boots boot "$MANIFEST" "$OUT" series "" $BOOT_MODES; }
 step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline tests, " $BOOT_MODES; }
 # QEMU and its libraries in the initramfs, and the nested guest's memory
-step_vmm()	 { GUEST_MEM=1024 boots vmm "$TOP/guest/vmm.list" "$OUT" series "Debian's QEMU, " $VMM_MODES; }
+VMM_MEM=1024
+step_vmm()	 { GUEST_MEM=$VMM_MEM boots vmm "$TOP/guest/vmm.list" "$OUT" series "Debian's QEMU, " $VMM_MODES; }
+
+# migration_boot HALF FROM TO MODE DISK: one half (save or restore) of a
+# migration from kernel FROM to kernel TO (stock or ours), on the disk
+# DISK that carries the guest's state from one boot to the next
+migration_boot() {
+	local half=$1 from=$2 to=$3 mode=$4 disk=$5 on out
+	on=$([ "$half" = save ] && echo "$from" || echo "$to")
+	out=$([ "$on" = stock ] && echo "$BASE_TEST_KERNEL/out" || echo "$OUT")
+	OUT=$out KERNEL=series LABEL="migration $from -> $to, $mode: $half on $on" \
+		CONSOLE_TAG=vmm-migrate-$from-$to-$mode-$half GUEST_MEM=$VMM_MEM \
+		QEMU_ARGS="-drive file=$disk,if=none,format=raw,id=state -device virtio-blk-device,drive=state" \
+		step "vmm-migrate-$from-$to-$mode-$half" "" "$S/boot.sh" "$mode" \
+		"$TOP/guest/vmm-$half.list" "$OUT/$job-vmm-$half-initramfs.cpio.gz"
+}
+
+step_vmm-migrate() {
+	local mode from to disk
+	if ! step vmm-migrate-initramfs "initramfs packs: vmm-save, vmm-restore" \
+		sh -c '"$1" "$2" "$3" && "$1" "$4" "$5"' - "$S/mkinitramfs.sh" \
+		"$TOP/guest/vmm-save.list" "$OUT/$job-vmm-save-initramfs.cpio.gz" \
+		"$TOP/guest/vmm-restore.list" "$OUT/$job-vmm-restore-initramfs.cpio.gz"; then
+		for mode in $VMM_MODES; do
+			for from in stock-ours ours-stock; do
+				skipped "vmm-migrate-$from-$mode-save" vmm-migrate-initramfs
+				skipped "vmm-migrate-$from-$mode-restore" vmm-migrate-initramfs
+			done
+		done
+		return 1
+	fi
+	for mode in $VMM_MODES; do
+		for from in stock ours; do
+			to=$([ "$from" = stock ] && echo ours || echo stock)
+			disk=$BUILD/vmm/state-$from-$to-$mode.img
+			rm -f "$disk"
+			truncate -s 256M "$disk"
+			if migration_boot save "$from" "$to" "$mode" "$disk"; then
+				migration_boot restore "$from" "$to" "$mode" "$disk" || true
+			else
+				skipped "vmm-migrate-$from-$to-$mode-restore" \
+					"vmm-migrate-$from-$to-$mode-save"
+			fi
+		done
+	done
+}
 step_reference() { boots reference "$MANIFEST" "$REFERENCE_OUT" mainline "mainline kernel, " $REF_MODES; }
 step_reference-oracle() {
 	boots reference-oracle "$TOP/guest/mainline.list" "$REFERENCE_OUT" mainline \
