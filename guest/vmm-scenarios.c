@@ -17,10 +17,15 @@
  *   sve-off   -cpu host,sve=off: the guest has no SVE
  *   save      at "ready", QMP "stop" and "migrate" to the disk /dev/vda
  *             (its file descriptor passed with "getfd"), then "quit"
- *   restore   QEMU -incoming from /dev/vda, where "save" left the state
- *             (on another kernel, in another boot): the guest carries on
- *             from "ready", takes CPU 1 offline and back, and finds its
- *             ID registers as they were before it moved
+ *   restore   QEMU -S -incoming from /dev/vda, where "save" left the
+ *             state (on another kernel, in another boot); once QMP
+ *             "query-status" says the state is loaded, "cont": the guest
+ *             carries on from "ready" (it must not boot again), takes
+ *             CPU 1 offline and back, and its kernel finds CPU 1's ID
+ *             registers as the boot CPU's were before the guest moved
+ *   restore-save  "restore", but the guest waits at "ready" once more
+ *             after CPU 1 came back, and there "save" saves it again: the
+ *             middle of a migration from one kernel to another and back
  *
  * A failure names the step and the last thing QEMU or the guest said.
  * Every line QEMU and the guest print is echoed, prefixed with "l2| ".
@@ -50,32 +55,37 @@
 #define STATE_DISK	"/dev/vda"	/* the host's scratch disk: a migration stream */
 #define INCOMING_FD	10		/* QEMU's -incoming INCOMING_URI */
 #define INCOMING_URI	"fd:10"
-/* One step (boot to "ready", a QMP command, ...) under emulation; well within the manifest's */
-#define STEP_TIMEOUT_S	240
+/*
+ * One step (boot to "ready", a QMP command, a migration, ...) under
+ * emulation; a scenario's three steps stay within its manifest's timeout
+ */
+#define STEP_TIMEOUT_S	180
 #define LINE_MAX_LEN	512
 
 enum at_ready {
 	GO,		/* let the guest carry on */
 	SYNC,		/* stop, info registers, cont; then go */
 	SAVE,		/* stop, migrate to STATE_DISK, quit */
-	RESTORE,	/* (the guest is restored past "ready") go */
 };
 
 struct scenario {
 	const char *name;
 	const char *cpu;	/* QEMU's -cpu */
+	bool incoming;		/* the guest's state is on STATE_DISK */
+	bool again;		/* the guest goes round once before "ready" */
 	enum at_ready at_ready;
 	/* what the guest must say it has, or NULL */
 	const char *expect;
 };
 
 static const struct scenario scenarios[] = {
-	{ "boot", "host", GO, NULL },
-	{ "sync", "host", SYNC, NULL },
-	{ "pmu-off", "host,pmu=off", GO, "l2: pmu none" },
-	{ "sve-off", "host,sve=off", GO, "l2: sve none" },
-	{ "save", "host", SAVE, NULL },
-	{ "restore", "host", RESTORE, NULL },
+	{ "boot", "host", false, false, GO, NULL },
+	{ "sync", "host", false, false, SYNC, NULL },
+	{ "pmu-off", "host,pmu=off", false, false, GO, "l2: pmu none" },
+	{ "sve-off", "host,sve=off", false, false, GO, "l2: sve none" },
+	{ "save", "host", false, false, SAVE, NULL },
+	{ "restore", "host", true, false, GO, NULL },
+	{ "restore-save", "host", true, true, SAVE, NULL },
 };
 
 struct vm {
@@ -87,6 +97,7 @@ struct vm {
 	char last[LINE_MAX_LEN];	/* the last line read */
 	const char *expect;	/* a line to look out for */
 	bool seen;		/* it was printed */
+	const char *forbid;	/* a line that fails any wait, or NULL */
 	int status;
 };
 
@@ -111,19 +122,20 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 		"-qmp", "unix:" QMP_SOCKET ",server=on,wait=off",
 		"-kernel", L2_KERNEL, "-initrd", L2_INITRAMFS,
 		"-append", "console=ttyAMA0 panic=-1 quiet",
-		/* The same machine, its state read from the disk */
-		s->at_ready == RESTORE ? "-incoming" : NULL, INCOMING_URI, NULL
+		/* The same machine, its state read from the disk, not started */
+		s->incoming ? "-S" : NULL, "-incoming", INCOMING_URI, NULL
 	};
 	int in[2], out[2], disk = -1;
 
-	if (s->at_ready == RESTORE) {
-		disk = open(STATE_DISK, O_RDONLY);
+	unlink(QMP_SOCKET);
+	/* QEMU inherits fds 0, 1, 2 and INCOMING_FD only */
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return fail("pipe: %s", strerror(errno));
+	if (s->incoming) {
+		disk = open(STATE_DISK, O_RDONLY | O_CLOEXEC);
 		if (disk < 0)
 			return fail("%s: %s", STATE_DISK, strerror(errno));
 	}
-	unlink(QMP_SOCKET);
-	if (pipe(in) || pipe(out))
-		return fail("pipe: %s", strerror(errno));
 	vm->pid = fork();
 	if (vm->pid < 0)
 		return fail("fork: %s", strerror(errno));
@@ -131,10 +143,10 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(out[1], 2);
-		if (disk >= 0)
+		if (disk == INCOMING_FD)
+			fcntl(disk, F_SETFD, 0);
+		else if (disk >= 0)
 			dup2(disk, INCOMING_FD);
-		close(in[1]);
-		close(out[0]);
 		execv(QEMU, (char **)argv);
 		printf("exec %s: %s\n", QEMU, strerror(errno));
 		_exit(127);
@@ -143,6 +155,7 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 	close(out[1]);
 	if (disk >= 0)
 		close(disk);
+	vm->forbid = s->incoming ? "l2: up" : NULL;
 	vm->in = in[1];
 	vm->out = out[0];
 	return true;
@@ -186,14 +199,20 @@ static bool next_line(struct vm *vm, char *line, int timeout_s)
 	}
 }
 
-/* Read on until a line holding @text; a line "l2: error" fails */
+/*
+ * Read on until a line holding @text; a line "l2: error" fails, and so
+ * does the line vm->forbid (a restored guest that boots afresh)
+ */
 static bool wait_for(struct vm *vm, const char *text)
 {
 	char line[LINE_MAX_LEN];
+	time_t end = time(NULL) + STEP_TIMEOUT_S;
 
-	while (next_line(vm, line, STEP_TIMEOUT_S)) {
+	while (time(NULL) < end && next_line(vm, line, end - time(NULL))) {
 		if (strstr(line, "l2: error"))
 			return fail("the guest: %s", line);
+		if (vm->forbid && strstr(line, vm->forbid))
+			return fail("the guest booted again: %s", line);
 		if (strstr(line, text))
 			return true;
 	}
@@ -299,7 +318,7 @@ static bool qmp_fd(struct qmp *q, const char *cmd, int pass)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pass, sizeof(int));
 	}
-	if (sendmsg(q->fd, &msg, 0) != (ssize_t)strlen(cmd) + 1)
+	if (sendmsg(q->fd, &msg, MSG_NOSIGNAL) != (ssize_t)strlen(cmd) + 1)
 		return fail("QMP %s: %s", cmd, strerror(errno));
 	while (fgets(line, sizeof(q->answer), q->f)) {
 		line[strcspn(line, "\r\n")] = 0;
@@ -367,9 +386,9 @@ static void qmp_close(struct qmp *q)
  */
 static bool qmp_until(struct qmp *q, const char *cmd, const char *done, const char *bad)
 {
-	int i;
+	time_t end = time(NULL) + STEP_TIMEOUT_S;
 
-	for (i = 0; i < STEP_TIMEOUT_S; i++) {
+	while (time(NULL) < end) {
 		if (!qmp(q, cmd))
 			return false;
 		if (strstr(q->answer, done))
@@ -421,17 +440,37 @@ static bool save_state(struct vm *vm)
 	return ok;
 }
 
-/* QMP: wait until the incoming state is loaded and the guest runs */
-static bool wait_restored(struct vm *vm)
+/*
+ * QMP: wait until the incoming state is loaded (QEMU -S leaves the guest
+ * paused; while it loads, the status is "inmigrate"), then cont
+ */
+static bool restore_state(struct vm *vm)
 {
 	struct qmp q;
 	bool ok;
 
 	ok = qmp_open(&q, vm) &&
 	     qmp_until(&q, "{\"execute\": \"query-status\"}",
-			"\"status\": \"running\"", NULL);
+			"\"status\": \"paused\"", "\"status\": \"running\"") &&
+	     qmp(&q, "{\"execute\": \"cont\"}");
 	qmp_close(&q);
 	return ok;
+}
+
+/* A line on the guest's console */
+static bool say(struct vm *vm, const char *text)
+{
+	ssize_t n = write(vm->in, text, strlen(text));
+
+	return n == (ssize_t)strlen(text) || fail("console: %s", strerror(errno));
+}
+
+/* The guest takes CPU 1 offline and back, its ID registers checked */
+static bool round_trip(struct vm *vm, const char *text)
+{
+	return say(vm, text) &&
+	       wait_for(vm, "l2: CPU 1 went offline and came back") &&
+	       wait_for(vm, "l2: CPU 1's ID registers match the boot CPU's");
 }
 
 static bool run(const struct scenario *s)
@@ -441,24 +480,16 @@ static bool run(const struct scenario *s)
 
 	if (!start_qemu(&vm, s))
 		return false;
-	switch (s->at_ready) {
-	case SAVE:
-		ok = wait_for(&vm, "l2: ready") && save_state(&vm);
-		break;
-	case RESTORE:
-		ok = wait_restored(&vm);
-		break;
-	case SYNC:
-		ok = wait_for(&vm, "l2: ready") && sync_state(&vm);
-		break;
-	default:
-		ok = wait_for(&vm, "l2: ready");
-		break;
-	}
-	if (ok && s->at_ready != SAVE)
-		ok = (write(vm.in, "go\n", 3) == 3 || fail("console: %s", strerror(errno))) &&
-		     wait_for(&vm, "l2: CPU 1 went offline and came back") &&
-		     wait_for(&vm, "l2: done");
+	/* The guest at "ready": booted here, or restored there */
+	ok = s->incoming ? restore_state(&vm) : wait_for(&vm, "l2: ready");
+	if (ok && s->again)
+		ok = round_trip(&vm, "again\n") && wait_for(&vm, "l2: ready");
+	if (ok && s->at_ready == SYNC)
+		ok = sync_state(&vm);
+	if (ok && s->at_ready == SAVE)
+		ok = save_state(&vm);
+	else if (ok)
+		ok = round_trip(&vm, "go\n") && wait_for(&vm, "l2: done");
 	if (!ok) {
 		char first[sizeof(why)];
 
@@ -508,6 +539,8 @@ int main(int argc, char *argv[])
 	int i, j, failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* QEMU may exit while a QMP command or a console line is on its way */
+	signal(SIGPIPE, SIG_IGN);
 	printf("TAP version 13\n1..%d\n", argc - 1);
 	print_versions();
 	for (i = 1; i < argc; i++) {

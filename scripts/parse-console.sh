@@ -11,6 +11,9 @@
 # run ("# harness plan: NAME"), then one TAP line per test followed by the
 # test's output as "# " lines, in which a kselftest's own results are its
 # subtests ("# ok 3 NAME", "# not ok 4 NAME: why", "# ok 5 # SKIP NAME").
+# A test that drives a VMM says which one and which kernel ran it ("# #
+# qemu: ...", "# # kernel: ...", guest/vmm-scenarios.c): both go into its
+# result's detail.
 # Fails:
 #   - a TAP "not ok", or a result for a test the guest did not plan;
 #   - a subtest that failed or skipped;
@@ -167,6 +170,8 @@ tap_results() {
 		if (!(test in planned)) {
 			v = "FAIL"; why = "a result for no planned test (a line cut by kernel output?)"
 		}
+		if (ran != "")
+			why = why (why != "" ? "; " : "") ran
 		out(v, test, why)
 		test = ""
 	}
@@ -184,7 +189,7 @@ tap_results() {
 			tap_why = substr(line, RSTART + RLENGTH)
 			line = substr(line, 1, RSTART - 1)
 		}
-		test = line; nsubs = 0; reported = 0; output = ""; reports = ""
+		test = line; nsubs = 0; reported = 0; output = ""; reports = ""; ran = ""
 		plan = -1; bailed = 0; totals_fail = ""
 		# Each assertion failure of the test, and those that show the
 		# evidence of its expectation in their first lines
@@ -199,6 +204,9 @@ tap_results() {
 			reported = 1
 			reports = reports line "\n"
 		}
+		# What ran: a test that drives a VMM names it and the kernel
+		if (line ~ /^# (qemu|kernel): /)
+			ran = ran (ran != "" ? "; " : "") substr(line, 3)
 		if (line ~ /^duration: [0-9]+ s$/) {
 			split(line, d, " ")
 			took[test] = d[2]

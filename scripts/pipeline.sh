@@ -16,9 +16,10 @@
 #   vmm            Debian's QEMU runs a KVM guest on our kernel
 #                  (guest/vmm.list), per mode of $VMM_MODES
 #   base-kernel    the base kernel, test configuration (the stock kernel)
-#   vmm-migrate    the guest migrates stock -> ours -> stock, per mode of
-#                  $VMM_MODES: one boot saves it to a disk, the next
-#                  restores it (guest/vmm-save.list, guest/vmm-restore.list)
+#   vmm-migrate    the nested guest migrates stock -> ours -> stock, per
+#                  mode of $VMM_MODES: three boots, each restoring it from
+#                  a disk and/or saving it there (guest/vmm-save.list,
+#                  vmm-restore-save.list, vmm-restore.list)
 #   mainline       mainline's tree, linux-source-6.12 (the oracle)
 #   oracle-build   mainline's selftests (guest/mainline.list), adapted
 #                  by oracle/patches
@@ -98,6 +99,11 @@ job=${1:-test}
 steps=$(job_steps "$job")
 step_nr=0
 
+# The migration's hops: which kernel each boot runs and what QEMU does
+# there (guest/vmm-<half>.list): saved on the stock kernel, restored on
+# ours and saved again, restored on the stock kernel (a rollback)
+MIGRATION_HOPS="stock:save ours:restore-save stock:restore"
+
 case "$job" in
 run)	MANIFEST=$TOP/guest/run.list ;;
 *)	MANIFEST=$TOP/guest/test.list ;;
@@ -123,7 +129,7 @@ nr_boots() {
 	case "$1" in
 	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
 	vmm)	wc -w <<<"$VMM_MODES" ;;
-	vmm-migrate) echo $((4 * $(wc -w <<<"$VMM_MODES"))) ;;
+	vmm-migrate) echo $(($(wc -w <<<"$MIGRATION_HOPS") * $(wc -w <<<"$VMM_MODES"))) ;;
 	reference|reference-oracle) wc -w <<<"$REF_MODES" ;;
 	*)	echo 0 ;;
 	esac
@@ -228,49 +234,46 @@ step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline
 VMM_MEM=1024
 step_vmm()	 { GUEST_MEM=$VMM_MEM boots vmm "$TOP/guest/vmm.list" "$OUT" series "Debian's QEMU, " $VMM_MODES; }
 
-# migration_boot HALF FROM TO MODE DISK: one half (save or restore) of a
-# migration from kernel FROM to kernel TO (stock or ours), on the disk
-# DISK that carries the guest's state from one boot to the next
+# migration_boot N KERNEL HALF MODE DISK: the Nth boot of the migration,
+# on KERNEL (stock or ours), doing HALF, with the disk DISK that carries
+# the guest's state from one boot to the next
 migration_boot() {
-	local half=$1 from=$2 to=$3 mode=$4 disk=$5 on out
-	on=$([ "$half" = save ] && echo "$from" || echo "$to")
+	local n=$1 on=$2 half=$3 mode=$4 disk=$5 out
 	out=$([ "$on" = stock ] && echo "$BASE_TEST_KERNEL/out" || echo "$OUT")
-	OUT=$out KERNEL=series LABEL="migration $from -> $to, $mode: $half on $on" \
-		CONSOLE_TAG=vmm-migrate-$from-$to-$mode-$half GUEST_MEM=$VMM_MEM \
+	OUT=$out KERNEL=series LABEL="migration stock -> ours -> stock, $mode, $n. $half on $on" \
+		CONSOLE_TAG=vmm-migrate-$mode-$n-$half-$on GUEST_MEM=$VMM_MEM \
 		QEMU_ARGS="-drive file=$disk,if=none,format=raw,id=state -device virtio-blk-device,drive=state" \
-		step "vmm-migrate-$from-$to-$mode-$half" "" "$S/boot.sh" "$mode" \
+		step "vmm-migrate-$mode-$n-$half" "" "$S/boot.sh" "$mode" \
 		"$TOP/guest/vmm-$half.list" "$OUT/$job-vmm-$half-initramfs.cpio.gz"
 }
 
 step_vmm-migrate() {
-	local mode from to disk
-	if ! step vmm-migrate-initramfs "initramfs packs: vmm-save, vmm-restore" \
-		sh -c '"$1" "$2" "$3" && "$1" "$4" "$5"' - "$S/mkinitramfs.sh" \
-		"$TOP/guest/vmm-save.list" "$OUT/$job-vmm-save-initramfs.cpio.gz" \
-		"$TOP/guest/vmm-restore.list" "$OUT/$job-vmm-restore-initramfs.cpio.gz"; then
-		for mode in $VMM_MODES; do
-			for from in stock-ours ours-stock; do
-				skipped "vmm-migrate-$from-$mode-save" vmm-migrate-initramfs
-				skipped "vmm-migrate-$from-$mode-restore" vmm-migrate-initramfs
-			done
-		done
-		return 1
-	fi
+	local mode hop n disk blocker= rc=0 lists=()
+	for hop in $MIGRATION_HOPS; do
+		lists+=("$TOP/guest/vmm-${hop#*:}.list" "$OUT/$job-vmm-${hop#*:}-initramfs.cpio.gz")
+	done
+	step vmm-migrate-initramfs "initramfs packs: vmm-save, vmm-restore-save, vmm-restore" \
+		sh -c 'while [ $# -gt 1 ]; do "$0" "$1" "$2" || exit; shift 2; done' \
+		"$S/mkinitramfs.sh" "${lists[@]}" || blocker=vmm-migrate-initramfs rc=1
 	for mode in $VMM_MODES; do
-		for from in stock ours; do
-			to=$([ "$from" = stock ] && echo ours || echo stock)
-			disk=$BUILD/vmm/state-$from-$to-$mode.img
-			rm -f "$disk"
-			truncate -s 256M "$disk"
-			if migration_boot save "$from" "$to" "$mode" "$disk"; then
-				migration_boot restore "$from" "$to" "$mode" "$disk" || true
-			else
-				skipped "vmm-migrate-$from-$to-$mode-restore" \
-					"vmm-migrate-$from-$to-$mode-save"
+		disk=$BUILD/vmm/state-$mode.img
+		rm -f "$disk"
+		truncate -s 256M "$disk"
+		n=0
+		[ "$blocker" = vmm-migrate-initramfs ] || blocker=
+		for hop in $MIGRATION_HOPS; do
+			n=$((n + 1))
+			if [ -n "$blocker" ]; then
+				skipped "vmm-migrate-$mode-$n-${hop#*:}" "$blocker"
+			elif ! migration_boot "$n" "${hop%%:*}" "${hop#*:}" "$mode" "$disk"; then
+				blocker=vmm-migrate-$mode-$n-${hop#*:}
+				rc=1
 			fi
 		done
 	done
+	return $rc
 }
+
 step_reference() { boots reference "$MANIFEST" "$REFERENCE_OUT" mainline "mainline kernel, " $REF_MODES; }
 step_reference-oracle() {
 	boots reference-oracle "$TOP/guest/mainline.list" "$REFERENCE_OUT" mainline \
