@@ -4,26 +4,33 @@
  * inside the test kernel (guest/vmm-scenarios.c drives it).
  *
  * It prints its ID registers as its kernel shows them to userspace (MRS
- * from EL0, which Linux emulates from the values it sanitised at boot)
- * and whether it has a PMU and SVE, says "l2: ready", and waits for a
- * line on its console: the VMM may stop, inspect or migrate it meanwhile.
- * Then it takes CPU 1 offline and back online (PSCI CPU_OFF and CPU_ON).
- * On its way up, CPU 1 reads its ID registers at EL1, from the vCPU the
- * VMM runs now, and the guest's kernel compares them with those the boot
- * CPU read at boot, perhaps on another host before a migration: a
- * difference taints the kernel (TAINT_CPU_OUT_OF_SPEC) and is an error,
- * with the kernel's "SANITY CHECK" lines that name the register. After the
- * line "again", it says "l2: ready" and waits once more; after any other,
- * it says "l2: done" and powers off (PSCI SYSTEM_OFF). Any failure is a
- * line "l2: error: ..." followed by the power-off.
+ * from EL0, which Linux emulates from the values it sanitised across its
+ * CPUs) and whether it has a PMU and SVE, says "l2: ready (round 1)",
+ * and waits for a line on its console: the VMM may stop, inspect or
+ * migrate it meanwhile. Then it takes CPU 1 offline and back online
+ * (PSCI CPU_OFF and CPU_ON). On its way up, CPU 1 reads its ID registers
+ * at EL1 from the vCPU the VMM runs now, perhaps on another host after a
+ * migration, and the guest's kernel checks them against what it found at
+ * boot: a CPU that lacks a capability the kernel uses does not come
+ * online; a field that must match across CPUs (a "strict" field of
+ * arch/arm64/kernel/cpufeature.c) and differs from the boot CPU's taints
+ * the kernel (TAINT_CPU_OUT_OF_SPEC) with a "SANITY CHECK" line naming
+ * the register; any other field lowers what the kernel shows userspace.
+ * Each of these is an error here: CPU 1 offline, the taint (with the
+ * kernel's lines), a register that userspace now sees otherwise. After
+ * the line "again", it says "l2: ready (round 2)" and waits once more;
+ * after any other line, it says "l2: done" and powers off (PSCI
+ * SYSTEM_OFF). The round in its lines tells the VMM which saved state
+ * it resumed. Any failure is a line "l2: error: ..." followed by the
+ * power-off.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdlib.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -55,14 +62,30 @@ static void read_id_regs(unsigned long *v)
 	v[10] = MRS("s3_0_c0_c7_2");
 }
 
-static void print_id_regs(void)
+static void print_id_regs(unsigned long *v)
 {
-	unsigned long v[NR_ID_REGS];
 	int i;
 
 	read_id_regs(v);
 	for (i = 0; i < NR_ID_REGS; i++)
 		printf("l2: %s %016lx\n", id_names[i], v[i]);
+}
+
+/* An error for each register userspace sees otherwise than @then */
+static int compare_id_regs(const unsigned long *then)
+{
+	unsigned long now[NR_ID_REGS];
+	int i, changed = 0;
+
+	read_id_regs(now);
+	for (i = 0; i < NR_ID_REGS; i++) {
+		if (now[i] == then[i])
+			continue;
+		printf("l2: error: %s, as userspace sees it, was %016lx and is %016lx\n",
+		       id_names[i], then[i], now[i]);
+		changed++;
+	}
+	return changed;
 }
 
 /* What the guest has: a PMU driver bound, SVE in ID_AA64PFR0_EL1 */
@@ -124,7 +147,6 @@ static int hotplug_cpu1(void)
 		printf("l2: error: CPU 1 did not come back online (%s)\n", strerror(errno));
 		return -1;
 	}
-	printf("l2: CPU 1 went offline and came back\n");
 	return 0;
 }
 
@@ -132,40 +154,44 @@ static int hotplug_cpu1(void)
 #define SYSLOG_ACTION_READ_ALL	3
 
 /*
- * Whether the CPU that came up last found ID registers other than the
- * boot CPU's: the kernel's taint, and its log lines that say which
+ * Whether the kernel found a CPU out of spec (its taint), with its log
+ * lines that say which register; -1 if the taint cannot be read
  */
-static int check_id_regs(void)
+static int cpu_out_of_spec(void)
 {
 	static char log[1 << 17];
 	char buf[32] = "";
 	unsigned long taint;
 	char *line, *save;
+	ssize_t len = -1;
 	int fd, n;
 
 	fd = open("/proc/sys/kernel/tainted", O_RDONLY);
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0) {
-		printf("l2: error: /proc/sys/kernel/tainted: %s\n", strerror(errno));
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (len <= 0) {
+		printf("l2: error: cannot read /proc/sys/kernel/tainted\n");
 		return -1;
 	}
-	close(fd);
 	taint = strtoul(buf, NULL, 10);
-	if (!(taint & (1UL << TAINT_CPU_OUT_OF_SPEC))) {
-		printf("l2: CPU 1's ID registers match the boot CPU's\n");
+	if (!(taint & (1UL << TAINT_CPU_OUT_OF_SPEC)))
 		return 0;
-	}
-	printf("l2: error: CPU 1's ID registers differ from the boot CPU's (taint %lu)\n", taint);
+	printf("l2: error: the kernel found a CPU out of spec (taint %lu)\n", taint);
 	n = klogctl(SYSLOG_ACTION_READ_ALL, log, sizeof(log) - 1);
 	log[n > 0 ? n : 0] = 0;
 	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "SANITY CHECK"))
 			printf("l2: error: %s\n", line);
-	return -1;
+	return 1;
 }
 
 int main(void)
 {
+	unsigned long boot_view[NR_ID_REGS];
 	char line[64];
+	int round = 1;
 	long cpus;
 
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -174,21 +200,27 @@ int main(void)
 
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("l2: up, %ld CPUs online\n", cpus);
-	print_id_regs();
+	print_id_regs(boot_view);
 	print_features();
-	for (;;) {
-		printf("l2: ready\n");
-		if (!fgets(line, sizeof(line), stdin)) {
-			printf("l2: error: no line on the console\n");
-			break;
+	if (cpus < 2)
+		printf("l2: error: %ld CPU online, 2 expected\n", cpus);
+	else if (!cpu_out_of_spec())
+		for (;; round++) {
+			printf("l2: ready (round %d)\n", round);
+			if (!fgets(line, sizeof(line), stdin)) {
+				printf("l2: error: no line on the console\n");
+				break;
+			}
+			if (hotplug_cpu1())
+				break;
+			printf("l2: CPU 1 went offline and came back (round %d)\n", round);
+			if (cpu_out_of_spec() || compare_id_regs(boot_view))
+				break;
+			printf("l2: CPU 1's ID registers pass the kernel's checks (round %d)\n",
+			       round);
+			if (strcmp(line, "again\n"))
+				break;
 		}
-		if (cpus < 2) {
-			printf("l2: error: %ld CPU online, 2 expected\n", cpus);
-			break;
-		}
-		if (hotplug_cpu1() || check_id_regs() || strcmp(line, "again\n"))
-			break;
-	}
 	printf("l2: done\n");
 	fflush(stdout);
 	sync();

@@ -17,15 +17,21 @@
  *   sve-off   -cpu host,sve=off: the guest has no SVE
  *   save      at "ready", QMP "stop" and "migrate" to the disk /dev/vda
  *             (its file descriptor passed with "getfd"), then "quit"
- *   restore   QEMU -S -incoming from /dev/vda, where "save" left the
- *             state (on another kernel, in another boot); once QMP
+ *   restore-save  QEMU -S -incoming from /dev/vda, where "save" left
+ *             the state (on another kernel, in another boot); once QMP
  *             "query-status" says the state is loaded, "cont": the guest
- *             carries on from "ready" (it must not boot again), takes
- *             CPU 1 offline and back, and its kernel finds CPU 1's ID
- *             registers as the boot CPU's were before the guest moved
- *   restore-save  "restore", but the guest waits at "ready" once more
- *             after CPU 1 came back, and there "save" saves it again: the
- *             middle of a migration from one kernel to another and back
+ *             carries on from round 1's "ready" (it must not boot again),
+ *             takes CPU 1 offline and back, its kernel finds CPU 1's ID
+ *             registers as they were before the guest moved, and it
+ *             waits at round 2's "ready", where QEMU saves it as "save"
+ *             does: the middle of a migration there and back
+ *   restore   the same restore, of what "restore-save" saved (round 2),
+ *             and the guest runs to its end
+ *
+ * In every scenario the guest's round trip (CPU 1 offline and back, its
+ * ID registers checked) must pass. "--on stock" or "--on ours" first
+ * says which kernel the test kernel must be: the base's, whose release
+ * ends in "-stock", or ours.
  *
  * A failure names the step and the last thing QEMU or the guest said.
  * Every line QEMU and the guest print is echoed, prefixed with "l2| ".
@@ -56,8 +62,10 @@
 #define INCOMING_FD	10		/* QEMU's -incoming INCOMING_URI */
 #define INCOMING_URI	"fd:10"
 /*
- * One step (boot to "ready", a QMP command, a migration, ...) under
- * emulation; a scenario's three steps stay within its manifest's timeout
+ * The longest wait for one step (boot to "ready", a QMP answer, a
+ * migration, ...) under emulation, where a step takes seconds. A
+ * scenario's steps together could outlast its manifest's timeout only
+ * if several of them hung: the guest's init then reports the timeout.
  */
 #define STEP_TIMEOUT_S	180
 #define LINE_MAX_LEN	512
@@ -73,19 +81,20 @@ struct scenario {
 	const char *cpu;	/* QEMU's -cpu */
 	bool incoming;		/* the guest's state is on STATE_DISK */
 	bool again;		/* the guest goes round once before "ready" */
+	int round;		/* the guest's round at the first "ready" */
 	enum at_ready at_ready;
 	/* what the guest must say it has, or NULL */
 	const char *expect;
 };
 
 static const struct scenario scenarios[] = {
-	{ "boot", "host", false, false, GO, NULL },
-	{ "sync", "host", false, false, SYNC, NULL },
-	{ "pmu-off", "host,pmu=off", false, false, GO, "l2: pmu none" },
-	{ "sve-off", "host,sve=off", false, false, GO, "l2: sve none" },
-	{ "save", "host", false, false, SAVE, NULL },
-	{ "restore", "host", true, false, GO, NULL },
-	{ "restore-save", "host", true, true, SAVE, NULL },
+	{ "boot", "host", false, false, 1, GO, NULL },
+	{ "sync", "host", false, false, 1, SYNC, NULL },
+	{ "pmu-off", "host,pmu=off", false, false, 1, GO, "l2: pmu none" },
+	{ "sve-off", "host,sve=off", false, false, 1, GO, "l2: sve none" },
+	{ "save", "host", false, false, 1, SAVE, NULL },
+	{ "restore-save", "host", true, true, 1, SAVE, NULL },
+	{ "restore", "host", true, false, 2, GO, NULL },
 };
 
 struct vm {
@@ -122,23 +131,31 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 		"-qmp", "unix:" QMP_SOCKET ",server=on,wait=off",
 		"-kernel", L2_KERNEL, "-initrd", L2_INITRAMFS,
 		"-append", "console=ttyAMA0 panic=-1 quiet",
-		/* The same machine, its state read from the disk, not started */
+		/* The same machine, its state read from the disk; paused once loaded */
 		s->incoming ? "-S" : NULL, "-incoming", INCOMING_URI, NULL
 	};
 	int in[2], out[2], disk = -1;
 
 	unlink(QMP_SOCKET);
-	/* QEMU inherits fds 0, 1, 2 and INCOMING_FD only */
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		return fail("pipe: %s", strerror(errno));
 	if (s->incoming) {
 		disk = open(STATE_DISK, O_RDONLY | O_CLOEXEC);
 		if (disk < 0)
 			return fail("%s: %s", STATE_DISK, strerror(errno));
 	}
+	/* QEMU inherits none of these but as fds 0, 1, 2 and INCOMING_FD */
+	if (pipe2(in, O_CLOEXEC)) {
+		fail("pipe: %s", strerror(errno));
+		goto err_disk;
+	}
+	if (pipe2(out, O_CLOEXEC)) {
+		fail("pipe: %s", strerror(errno));
+		goto err_in;
+	}
 	vm->pid = fork();
-	if (vm->pid < 0)
-		return fail("fork: %s", strerror(errno));
+	if (vm->pid < 0) {
+		fail("fork: %s", strerror(errno));
+		goto err_out;
+	}
 	if (!vm->pid) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
@@ -159,6 +176,17 @@ static bool start_qemu(struct vm *vm, const struct scenario *s)
 	vm->in = in[1];
 	vm->out = out[0];
 	return true;
+
+err_out:
+	close(out[0]);
+	close(out[1]);
+err_in:
+	close(in[0]);
+	close(in[1]);
+err_disk:
+	if (disk >= 0)
+		close(disk);
+	return false;
 }
 
 /*
@@ -465,12 +493,24 @@ static bool say(struct vm *vm, const char *text)
 	return n == (ssize_t)strlen(text) || fail("console: %s", strerror(errno));
 }
 
-/* The guest takes CPU 1 offline and back, its ID registers checked */
-static bool round_trip(struct vm *vm, const char *text)
+/* Wait for the guest's line @what in round @round */
+static bool wait_round(struct vm *vm, const char *what, int round)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "l2: %s (round %d)", what, round);
+	return wait_for(vm, text);
+}
+
+/*
+ * The guest, at "ready" in round @round, told @text: it takes CPU 1
+ * offline and back, its ID registers checked
+ */
+static bool round_trip(struct vm *vm, const char *text, int round)
 {
 	return say(vm, text) &&
-	       wait_for(vm, "l2: CPU 1 went offline and came back") &&
-	       wait_for(vm, "l2: CPU 1's ID registers match the boot CPU's");
+	       wait_round(vm, "CPU 1 went offline and came back", round) &&
+	       wait_round(vm, "CPU 1's ID registers pass the kernel's checks", round);
 }
 
 static bool run(const struct scenario *s)
@@ -480,16 +520,18 @@ static bool run(const struct scenario *s)
 
 	if (!start_qemu(&vm, s))
 		return false;
-	/* The guest at "ready": booted here, or restored there */
-	ok = s->incoming ? restore_state(&vm) : wait_for(&vm, "l2: ready");
+	/* The guest at "ready": booted here, or restored as it was saved */
+	ok = s->incoming ? restore_state(&vm) : wait_round(&vm, "ready", s->round);
 	if (ok && s->again)
-		ok = round_trip(&vm, "again\n") && wait_for(&vm, "l2: ready");
+		ok = round_trip(&vm, "again\n", s->round) &&
+		     wait_round(&vm, "ready", s->round + 1);
 	if (ok && s->at_ready == SYNC)
 		ok = sync_state(&vm);
 	if (ok && s->at_ready == SAVE)
 		ok = save_state(&vm);
 	else if (ok)
-		ok = round_trip(&vm, "go\n") && wait_for(&vm, "l2: done");
+		ok = round_trip(&vm, "go\n", s->round + s->again) &&
+		     wait_for(&vm, "l2: done");
 	if (!ok) {
 		char first[sizeof(why)];
 
@@ -534,33 +576,57 @@ static void print_versions(void)
 		printf("# kernel: %s %s\n", u.release, u.version);
 }
 
+/* Why the running kernel is not @on ("stock" or "ours"), or NULL */
+static const char *wrong_kernel(const char *on)
+{
+	static char msg[256];
+	struct utsname u;
+	bool stock;
+
+	if (strcmp(on, "stock") && strcmp(on, "ours"))
+		return "--on takes stock or ours";
+	if (uname(&u))
+		return "uname failed";
+	stock = strstr(u.release, "-stock");
+	if (stock == !strcmp(on, "stock"))
+		return NULL;
+	snprintf(msg, sizeof(msg), "the test kernel is %s, not %s", u.release, on);
+	return msg;
+}
+
 int main(int argc, char *argv[])
 {
-	int i, j, failed = 0;
+	const char *wrong = NULL;
+	int i, j, first = 1, failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* QEMU may exit while a QMP command or a console line is on its way */
 	signal(SIGPIPE, SIG_IGN);
-	printf("TAP version 13\n1..%d\n", argc - 1);
+	if (argc > 2 && !strcmp(argv[1], "--on")) {
+		wrong = wrong_kernel(argv[2]);
+		first = 3;
+	}
+	printf("TAP version 13\n1..%d\n", argc - first);
 	print_versions();
-	for (i = 1; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		const struct scenario *s = NULL;
+		int nr = i - first + 1;
 		bool ok;
 
 		for (j = 0; j < (int)(sizeof(scenarios) / sizeof(scenarios[0])); j++)
 			if (!strcmp(argv[i], scenarios[j].name))
 				s = &scenarios[j];
-		if (!s) {
-			printf("not ok %d %s: no such scenario\n", i, argv[i]);
+		if (!s || wrong) {
+			printf("not ok %d %s: %s\n", nr, argv[i], wrong ? wrong : "no such scenario");
 			failed++;
 			continue;
 		}
 		why[0] = 0;
 		ok = run(s);
 		if (ok) {
-			printf("ok %d %s\n", i, s->name);
+			printf("ok %d %s\n", nr, s->name);
 		} else {
-			printf("not ok %d %s: %s\n", i, s->name, why);
+			printf("not ok %d %s: %s\n", nr, s->name, why);
 			failed++;
 		}
 	}

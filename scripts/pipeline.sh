@@ -100,8 +100,9 @@ steps=$(job_steps "$job")
 step_nr=0
 
 # The migration's hops: which kernel each boot runs and what QEMU does
-# there (guest/vmm-<half>.list): saved on the stock kernel, restored on
-# ours and saved again, restored on the stock kernel (a rollback)
+# there (guest/vmm-<half>.list, whose driver checks it runs on that
+# kernel): saved on the stock kernel, restored on ours and saved again,
+# restored on the stock kernel (a rollback)
 MIGRATION_HOPS="stock:save ours:restore-save stock:restore"
 
 case "$job" in
@@ -257,10 +258,12 @@ step_vmm-migrate() {
 		"$S/mkinitramfs.sh" "${lists[@]}" || blocker=vmm-migrate-initramfs rc=1
 	for mode in $VMM_MODES; do
 		disk=$BUILD/vmm/state-$mode.img
-		rm -f "$disk"
-		truncate -s 256M "$disk"
 		n=0
-		[ "$blocker" = vmm-migrate-initramfs ] || blocker=
+		if [ "$blocker" != vmm-migrate-initramfs ]; then
+			blocker=
+			rm -f "$disk"
+			truncate -s 256M "$disk" || blocker="creating ${disk#"$TOP"/}" rc=1
+		fi
 		for hop in $MIGRATION_HOPS; do
 			n=$((n + 1))
 			if [ -n "$blocker" ]; then
