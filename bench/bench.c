@@ -12,11 +12,14 @@
  * every "ns" below is an instruction. On a kernel without the filter,
  * only the unfiltered call is measured.
  *
- * A forwarded call is measured in three forms of VMM work per call:
+ * A forwarded call is measured in four forms of VMM work per call:
  * "classic" reads x1..x3 and writes x0..x3 with the register ioctls, as a
- * VMM written for mainline does; "fwd_regs" answers through kvm_run with
- * KVM_SMCCC_OPT_FWD_REGS (this series' extension); "floor" re-enters
- * without touching any register, the least any VMM can do.
+ * VMM written for mainline does; "sync" reads and writes them in kvm_run
+ * with KVM_CAP_SYNC_REGS (KVM_SYNC_ARM64_EXT_GPRS, this kernel's
+ * extension), the registers synced both ways on every call; "floor"
+ * re-enters without touching any register, the least any VMM can do;
+ * "floor_sync" does the same with the registers synced out on each exit,
+ * which is what a VMM that keeps them in kvm_run pays on every exit.
  *
  * VMs, vCPUs, the guest and the filter ranges come from the KVM selftest
  * library, built with the selftests of the series.
@@ -47,7 +50,7 @@ enum conduit { HVC, SMC, NO_CALL };
 /* What the VMM does for each forwarded call before it re-enters */
 enum vmm_work {
 	CLASSIC,	/* 3 KVM_GET_ONE_REG, 4 KVM_SET_ONE_REG */
-	FWD_REGS,	/* kvm_run only (KVM_SMCCC_OPT_FWD_REGS) */
+	SYNC,		/* kvm_run only (KVM_SYNC_ARM64_EXT_GPRS) */
 	FLOOR,		/* nothing */
 };
 
@@ -97,17 +100,10 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
 	return vm;
 }
 
-/* Set KVM_SMCCC_OPT_FWD_REGS; false on a kernel without the options */
-static bool enable_fwd_regs(struct kvm_vm *vm)
+/* Whether the kernel syncs x0..x30 through kvm_run (mainline: no) */
+static bool have_sync_regs(void)
 {
-	struct kvm_smccc_options options = { .flags = KVM_SMCCC_OPT_FWD_REGS };
-
-	if (__kvm_has_device_attr(vm->fd, KVM_ARM_VM_SMCCC_CTRL,
-				  KVM_ARM_VM_SMCCC_OPTIONS))
-		return false;
-	kvm_device_attr_set(vm->fd, KVM_ARM_VM_SMCCC_CTRL,
-			    KVM_ARM_VM_SMCCC_OPTIONS, &options);
-	return true;
+	return kvm_check_cap(KVM_CAP_SYNC_REGS) & KVM_SYNC_ARM64_EXT_GPRS;
 }
 
 /* Filler ranges that no measured call falls into */
@@ -156,12 +152,13 @@ static void answer(struct kvm_vcpu *vcpu, enum vmm_work work)
 		set_x(vcpu, 2, x3);
 		set_x(vcpu, 3, x1);
 		break;
-	case FWD_REGS:
-		x1 = run->hypercall.args[0];
-		run->hypercall.ret = x1;
-		run->hypercall.args[0] = run->hypercall.args[1];
-		run->hypercall.args[1] = run->hypercall.args[2];
-		run->hypercall.args[2] = x1;
+	case SYNC:
+		x1 = run->s.regs.ext_gprs.regs[1];
+		run->s.regs.ext_gprs.regs[0] = x1;
+		run->s.regs.ext_gprs.regs[1] = run->s.regs.ext_gprs.regs[2];
+		run->s.regs.ext_gprs.regs[2] = run->s.regs.ext_gprs.regs[3];
+		run->s.regs.ext_gprs.regs[3] = x1;
+		run->kvm_dirty_regs = KVM_SYNC_ARM64_EXT_GPRS;
 		break;
 	case FLOOR:
 		break;
@@ -288,36 +285,49 @@ static void measure_inserts(void)
 	kvm_vm_free(vm);
 }
 
+/* Median cost of a forwarded call, kvm_run's registers synced out or not */
+static double measure_synced(struct kvm_vcpu *vcpu, enum vmm_work work,
+			     bool synced)
+{
+	double ns;
+
+	vcpu->run->kvm_valid_regs = synced ? KVM_SYNC_ARM64_EXT_GPRS : 0;
+	ns = measure_work(vcpu, SIP_FWD, HVC, work);
+	vcpu->run->kvm_valid_regs = 0;
+	return ns;
+}
+
 /*
- * The three forms of a forwarded call. They alternate, run by run, so
- * that drift within the boot spreads over all of them alike.
+ * The forms of a forwarded call. They alternate, run by run, so that
+ * drift within the boot spreads over all of them alike.
  */
 static void measure_forwarded(void)
 {
-	double classic[REPEATS], regs[REPEATS], floor_ns[REPEATS];
-	struct kvm_vcpu *vcpu, *regs_vcpu;
-	struct kvm_vm *vm, *regs_vm;
-	bool have_regs;
+	double classic[REPEATS], sync[REPEATS], floor_ns[REPEATS];
+	double floor_sync[REPEATS];
+	bool sync_regs = have_sync_regs();
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
 	int i;
 
 	vm = create_vm(&vcpu);
 	vm_smccc_filter_add(vm, SIP_FWD, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
-	regs_vm = create_vm(&regs_vcpu);
-	vm_smccc_filter_add(regs_vm, SIP_FWD, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
-	/* Mainline has no KVM_ARM_VM_SMCCC_OPTIONS: the classic forms only */
-	have_regs = enable_fwd_regs(regs_vm);
 
+	/* Without sync regs (mainline), the classic forms only */
 	for (i = 0; i < REPEATS; i++) {
-		classic[i] = measure_work(vcpu, SIP_FWD, HVC, CLASSIC);
-		if (have_regs)
-			regs[i] = measure_work(regs_vcpu, SIP_FWD, HVC, FWD_REGS);
-		floor_ns[i] = measure_work(vcpu, SIP_FWD, HVC, FLOOR);
+		classic[i] = measure_synced(vcpu, CLASSIC, false);
+		if (sync_regs) {
+			sync[i] = measure_synced(vcpu, SYNC, true);
+			floor_sync[i] = measure_synced(vcpu, FLOOR, true);
+		}
+		floor_ns[i] = measure_synced(vcpu, FLOOR, false);
 	}
 	report("fwd_classic", median(classic));
-	if (have_regs)
-		report("fwd_regs", median(regs));
+	if (sync_regs) {
+		report("fwd_sync", median(sync));
+		report("fwd_floor_sync", median(floor_sync));
+	}
 	report("fwd_floor", median(floor_ns));
-	kvm_vm_free(regs_vm);
 	kvm_vm_free(vm);
 }
 

@@ -124,12 +124,14 @@ report() {
 		row "denied call, $n ranges / handled, no filter" \
 			"$(ratio "$(metric series "denied_r${n}_loops")" "$series0")"
 	done
-	row "forwarded, FWD_REGS / floor (no register work)" \
-		"$(ratio "$(metric series fwd_regs_loops)" "$(metric series fwd_floor_loops)")" 1.05
+	row "forwarded, sync regs / floor (no register work)" \
+		"$(ratio "$(metric series fwd_sync_loops)" "$(metric series fwd_floor_loops)")" 1.05
 	row "forwarded, classic 3 GET + 4 SET / floor" \
 		"$(ratio "$(metric series fwd_classic_loops)" "$(metric series fwd_floor_loops)")"
-	row "forwarded, FWD_REGS / in-kernel round trip" \
-		"$(ratio "$(metric series fwd_regs_loops)" "$series0")"
+	row "forwarded, sync regs / in-kernel round trip" \
+		"$(ratio "$(metric series fwd_sync_loops)" "$series0")"
+	row "exit, registers synced out / not" \
+		"$(ratio "$(metric series fwd_floor_sync_loops)" "$(metric series fwd_floor_loops)")"
 	row "insert / in-kernel round trip" "$(ratio "$(metric series insert_loops)" "$series0")"
 	row "insert, $UNIT" "$(metric series insert_ns)"
 	row "kernel memory per range, bytes (100000 ranges)" "$(metric series bytes_per_range)" 64

@@ -5,7 +5,7 @@
 # Usage: boot.sh [--show] MODE MANIFEST INITRAMFS
 #   MODE: a KVM mode of scripts/modes.tsv; --show echoes the TAP.
 #   Environment: OUT picks another kernel, and KERNEL names it for the
-#   expectations (series, the default, or mainline); LABEL names the boot
+#   expectations (series, the default, core or mainline); LABEL names the boot
 #   in the results (default the mode); CONSOLE_TAG names the console log
 #   (build/logs/console-<tag>.log, default the mode); QEMU_ARGS adds QEMU
 #   arguments (make bench counts instructions with -icount).

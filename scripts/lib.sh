@@ -17,6 +17,8 @@ MODES_TABLE=$TOP/scripts/modes.tsv
 BASE_SRC=$BUILD/base-src	# the base alone: a worktree of $SRC at its tag "base"
 BASE_KERNEL=$BUILD/base-kernel	# the base's kernel (kvm.config, distro.config): obj/, out/Image
 BASE_TEST_KERNEL=$BUILD/base-test	# the base's kernel, test configuration: obj/, out/Image
+CORE_SRC=$BUILD/core-src	# the series without its last topic: a worktree of $SRC
+CORE_KERNEL=$BUILD/core	# its kernel, test configuration: obj/, out/Image
 
 BASE_PKG=linux-source-6.1
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
@@ -104,16 +106,30 @@ topic_range() {
 	die "no topic '$1' in patches/topics"
 }
 
+# worktree_at DIR REV: DIR holds the work tree's REV, checked out detached
+worktree_at() {
+	local dir=$1 commit
+	commit=$(git -C "$SRC" rev-parse "$2^{commit}")
+	if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$commit" ]; then
+		rm -rf "$dir"
+		git -C "$SRC" worktree prune
+		git -C "$SRC" worktree add -q --detach "$dir" "$commit"
+	fi
+}
+
 # The base alone, in $BASE_SRC: a worktree that follows the tag "base" of
 # the work tree
 base_worktree() {
-	local base
-	base=$(git -C "$SRC" rev-parse base)
-	if [ "$(git -C "$BASE_SRC" rev-parse HEAD 2>/dev/null)" != "$base" ]; then
-		rm -rf "$BASE_SRC"
-		git -C "$SRC" worktree prune
-		git -C "$SRC" worktree add -q --detach "$BASE_SRC" "$base"
-	fi
+	worktree_at "$BASE_SRC" base
+}
+
+# The core series, in $CORE_SRC: every topic but the last, which holds what
+# mainline lacks (patches/topics) and which a distro may leave out
+core_worktree() {
+	local topics_but_last
+	topics_but_last=$(topics | head -n -1)
+	[ -n "$topics_but_last" ] || die "patches/topics has one topic: there is no core series"
+	worktree_at "$CORE_SRC" "$(topic_end "$(tail -n1 <<<"$topics_but_last")")"
 }
 
 # The unpatched base kernel from kernel-config/kvm.config and distro.config, in

@@ -44,9 +44,9 @@ suite=$(basename "$manifest" .list)
 label=${LABEL:-$mode}
 expectations=${EXPECTATIONS:-$TOP/oracle/expectations.tsv}
 case "$kernel" in
-series)		banner=$(mode_field "$mode" 3) ;;
+series|core)	banner=$(mode_field "$mode" 3) ;;
 mainline)	banner=$(mode_field "$mode" 4) ;;
-*)		die "unknown kernel '$kernel' (series or mainline)" ;;
+*)		die "unknown kernel '$kernel' (series, core or mainline)" ;;
 esac
 [ "$banner" != none ] || die "mainline's kernel does not boot in $mode (scripts/modes.tsv)"
 
@@ -74,7 +74,7 @@ boot_expectations() {
 		}
 		/^#/ || NF == 0 { next }
 		NF != 8 { bad("want 8 tab-separated fields"); next }
-		$1 != "series" && $1 != "mainline" { bad("kernel \"" $1 "\" is series or mainline") }
+		$1 != "series" && $1 != "core" && $1 != "mainline" { bad("kernel \"" $1 "\" is series, core or mainline") }
 		$3 != "*" && index(modes, " " $3 " ") == 0 { bad("mode \"" $3 "\" is not in scripts/modes.tsv") }
 		$6 != "fail" && $6 != "skip" { bad("expect \"" $6 "\" is fail or skip") }
 		$5 != "-" && $7 != "-" { bad("evidence goes with a whole test (subtest -)") }

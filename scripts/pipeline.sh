@@ -11,6 +11,10 @@
 #   selftests      the KVM selftests the manifests name
 #   demo           the demo VMM
 #   boot           our tests (guest/test.list) on our kernel, per mode
+#   core-kernel    the core series: every topic but the last (the
+#                  extensions mainline lacks), test configuration
+#   core           our tests on the core series' kernel, per mode of
+#                  $CORE_MODES (default vhe): the extensions' tests skip
 #   vmm-fetch      Debian's QEMU for arm64 and its libraries (apt)
 #   vmm-guest      the nested guest QEMU runs, and the driver
 #   vmm            Debian's QEMU runs a KVM guest on our kernel
@@ -33,8 +37,8 @@
 #   test           every step; boot and oracle in every mode of
 #                  scripts/modes.tsv, reference and reference-oracle in
 #                  $REFERENCE_MODES (default vhe), vmm in $VMM_MODES
-#                  (default vhe)
-#   test-full      the same, vmm in every mode, the reference steps in
+#                  (default vhe), core in $CORE_MODES (default vhe)
+#   test-full      the same, vmm and core in every mode, the reference steps in
 #                  every mode that scripts/modes.tsv gives mainline's
 #                  kernel a banner for
 #   check          deps, apply, kernel, checks
@@ -61,7 +65,8 @@ job_steps() {
 	case "$1" in
 	test|test-full)
 		echo deps parser init apply kernel checks selftests demo boot \
-			vmm-fetch vmm-guest vmm base-kernel vmm-migrate mainline \
+			core-kernel core vmm-fetch vmm-guest vmm base-kernel \
+			vmm-migrate mainline \
 			oracle-build oracle reference-kernel reference \
 			reference-oracle ;;
 	check)	echo deps apply kernel checks ;;
@@ -81,6 +86,8 @@ needs() {
 	kernel)		echo apply ;;
 	checks|selftests|demo) echo kernel ;;
 	boot)		echo "kernel $(grep -wo -e selftests -e demo <<<"$steps" | xargs)" ;;
+	core-kernel)	echo apply ;;
+	core)		echo core-kernel selftests demo ;;
 	vmm-fetch)	echo deps ;;
 	vmm-guest)	echo apply ;;
 	vmm)		echo kernel vmm-fetch vmm-guest ;;
@@ -111,8 +118,10 @@ run)	MANIFEST=$TOP/guest/run.list ;;
 esac
 ALL_MODES=$(mode_names | xargs)
 case "$job" in
-test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} VMM_MODES=${VMM_MODES:-vhe} ;;
-test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) VMM_MODES=$ALL_MODES ;;
+test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} VMM_MODES=${VMM_MODES:-vhe}
+	CORE_MODES=${CORE_MODES:-vhe} ;;
+test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) VMM_MODES=$ALL_MODES
+	CORE_MODES=$ALL_MODES ;;
 boot)	BOOT_MODES=${MODE:-vhe}; mode_field "$BOOT_MODES" 2 >/dev/null ;;
 run)	BOOT_MODES=vhe ;;
 vmm)	BOOT_MODES= VMM_MODES=${VMM_MODES:-vhe} ;;
@@ -122,7 +131,7 @@ for mode in ${REF_MODES:-}; do
 	[ "$(mode_field "$mode" 4)" != none ] ||
 		die "mainline's kernel does not boot in $mode (scripts/modes.tsv)"
 done
-for mode in ${VMM_MODES:-}; do
+for mode in ${VMM_MODES:-} ${CORE_MODES:-}; do
 	mode_field "$mode" 2 >/dev/null
 done
 # Printed as [n/N]: a boot step is its initramfs plus one boot per mode
@@ -130,6 +139,7 @@ nr_boots() {
 	case "$1" in
 	boot|oracle) wc -w <<<"$BOOT_MODES" ;;
 	vmm)	wc -w <<<"$VMM_MODES" ;;
+	core)	wc -w <<<"$CORE_MODES" ;;
 	vmm-migrate) echo $(($(wc -w <<<"$MIGRATION_HOPS") * $(wc -w <<<"$VMM_MODES"))) ;;
 	reference|reference-oracle) wc -w <<<"$REF_MODES" ;;
 	*)	echo 0 ;;
@@ -196,6 +206,7 @@ step_demo()	 { step demo "demo VMM builds" "$S/build-demo.sh"; }
 step_vmm-fetch() { step vmm-fetch "Debian's QEMU for arm64 unpacks" "$S/fetch-vmm.sh"; }
 step_vmm-guest() { step vmm-guest "the nested guest builds" "$S/build-vmm-guest.sh"; }
 step_base-kernel() { step base-kernel "the base kernel builds (test configuration)" "$S/build-base-test-kernel.sh"; }
+step_core-kernel() { step core-kernel "the core series' kernel builds (test configuration)" "$S/build-core-kernel.sh"; }
 step_mainline()	 { step mainline "$MAINLINE_PKG unpacks" "$S/fetch-mainline.sh"; }
 step_oracle-build() { step oracle-build "mainline's selftests build" "$S/build-mainline-selftests.sh"; }
 step_reference-kernel() { step reference-kernel "mainline's kernel builds" "$S/build-reference-kernel.sh"; }
@@ -231,6 +242,7 @@ boots() {
 
 step_boot()	 { boots boot "$MANIFEST" "$OUT" series "" $BOOT_MODES; }
 step_oracle()	 { boots oracle "$TOP/guest/mainline.list" "$OUT" series "mainline tests, " $BOOT_MODES; }
+step_core()	 { boots core "$MANIFEST" "$CORE_KERNEL/out" core "core series, " $CORE_MODES; }
 # QEMU and its libraries in the initramfs, and the nested guest's memory
 VMM_MEM=1024
 step_vmm()	 { GUEST_MEM=$VMM_MEM boots vmm "$TOP/guest/vmm.list" "$OUT" series "Debian's QEMU, " $VMM_MODES; }
