@@ -106,15 +106,22 @@ topic_range() {
 	die "no topic '$1' in patches/topics"
 }
 
-# worktree_at DIR REV: DIR holds the work tree's REV, checked out detached
+# worktree_at DIR REV: DIR holds the work tree's REV, checked out detached.
+# A clean worktree there moves in place, so that the files REV does not
+# change keep their times and a build from it stays incremental; anything
+# else in DIR (a checkout cut short, edits) is made afresh.
 worktree_at() {
 	local dir=$1 commit
 	commit=$(git -C "$SRC" rev-parse "$2^{commit}")
-	if [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$commit" ]; then
-		rm -rf "$dir"
-		git -C "$SRC" worktree prune
-		git -C "$SRC" worktree add -q --detach "$dir" "$commit"
+	if [ -d "$dir" ] &&
+	   [ "$(git -C "$dir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$dir" && pwd -P)" ] &&
+	   [ -z "$(git -C "$dir" status --porcelain)" ]; then
+		git -C "$dir" checkout -q --detach "$commit"
+		return 0
 	fi
+	rm -rf "$dir"
+	git -C "$SRC" worktree prune
+	git -C "$SRC" worktree add -q --detach "$dir" "$commit"
 }
 
 # The base alone, in $BASE_SRC: a worktree that follows the tag "base" of
@@ -124,12 +131,17 @@ base_worktree() {
 }
 
 # The core series, in $CORE_SRC: every topic but the last, which holds what
-# mainline lacks (patches/topics) and which a distro may leave out
+# mainline lacks (patches/topics) and which a distro may leave out. Its end
+# must be part of the series under test: a topic branch left behind by a
+# rebase without --update-refs would boot something else.
 core_worktree() {
-	local topics_but_last
+	local topics_but_last end
 	topics_but_last=$(topics | head -n -1)
 	[ -n "$topics_but_last" ] || die "patches/topics has one topic: there is no core series"
-	worktree_at "$CORE_SRC" "$(topic_end "$(tail -n1 <<<"$topics_but_last")")"
+	end=$(topic_end "$(tail -n1 <<<"$topics_but_last")")
+	git -C "$SRC" merge-base --is-ancestor "$end" HEAD ||
+		die "$end is not part of the series in build/linux (make apply FORCE=1 recreates the topic branches)"
+	worktree_at "$CORE_SRC" "$end"
 }
 
 # The unpatched base kernel from kernel-config/kvm.config and distro.config, in

@@ -117,9 +117,10 @@ run)	MANIFEST=$TOP/guest/run.list ;;
 *)	MANIFEST=$TOP/guest/test.list ;;
 esac
 ALL_MODES=$(mode_names | xargs)
+CORE_MODES_ASKED=${CORE_MODES:-vhe} CORE_MODES=
 case "$job" in
 test)	BOOT_MODES=$ALL_MODES REF_MODES=${REFERENCE_MODES:-vhe} VMM_MODES=${VMM_MODES:-vhe}
-	CORE_MODES=${CORE_MODES:-vhe} ;;
+	CORE_MODES=$CORE_MODES_ASKED ;;
 test-full) BOOT_MODES=$ALL_MODES REF_MODES=$(reference_mode_names | xargs) VMM_MODES=$ALL_MODES
 	CORE_MODES=$ALL_MODES ;;
 boot)	BOOT_MODES=${MODE:-vhe}; mode_field "$BOOT_MODES" 2 >/dev/null ;;
